@@ -1,0 +1,75 @@
+"""The structured handoff (escalation) event the handoff service acts on.
+
+See docs/handoff-event.md for the schema. The event travels two ways: as the
+`custom` payload `{"handoff": {...}}` of the bot message announcing it, and as
+the `handoff` slot in the tracker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+
+# Why the bot escalates, by the intent that triggered it.
+REASON_BY_INTENT = {
+    "request_human": "requested",
+    "complaint": "complaint",
+    "deny": "answer_not_helpful",
+    "nlu_fallback": "low_confidence",
+}
+REASONS = ("requested", "complaint", "answer_not_helpful", "low_confidence")
+HISTORY = 10  # user messages reported in `intents_tried`
+
+
+def _top_intent(parse: Dict[str, Any]) -> Dict[str, Any]:
+    """The classifier's best real intent (nlu_fallback hides it in the ranking)."""
+    for ranked in parse.get("intent_ranking") or []:
+        if ranked.get("name") != "nlu_fallback":
+            return {"name": ranked.get("name"), "confidence": ranked.get("confidence")}
+    intent = parse.get("intent") or {}
+    return {"name": intent.get("name"), "confidence": intent.get("confidence")}
+
+
+def intents_tried(tracker: Tracker, limit: int = HISTORY) -> List[Dict[str, Any]]:
+    tried = []
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        top = _top_intent(parse)
+        tried.append(
+            {
+                "text": event.get("text"),
+                "intent": intent.get("name"),
+                "confidence": intent.get("confidence"),
+                "best_guess": top["name"],
+                "best_guess_confidence": top["confidence"],
+                "language": parse.get("language"),
+                "timestamp": event.get("timestamp"),
+            }
+        )
+    return tried[-limit:]
+
+
+def handoff_event(tracker: Tracker, reason: str, language: str) -> Dict[str, Any]:
+    if reason not in REASONS:
+        raise ValueError(f"unknown handoff reason {reason!r}")
+    parse = tracker.latest_message or {}
+    top = _top_intent(parse)
+    return {
+        "type": "handoff",
+        "version": 1,
+        "reason": reason,
+        "language": language,
+        "last_intent": (parse.get("intent") or {}).get("name"),
+        "confidence": (parse.get("intent") or {}).get("confidence"),
+        "best_guess": top["name"],
+        "best_guess_confidence": top["confidence"],
+        "faq_topic": tracker.get_slot("faq_topic"),
+        "intents_tried": intents_tried(tracker),
+        "conversation_id": tracker.sender_id,
+        "timestamp": time.time(),
+    }

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Figures go to results/bench/*.json and the README."""

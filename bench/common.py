@@ -1,0 +1,48 @@
+"""Shared helpers of the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any, Dict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = REPO_ROOT / "results" / "bench"
+MODEL = REPO_ROOT / os.environ.get("MODEL", "models/nimbus.tar.gz")
+
+
+def percentile(values: list, q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def save(name: str, figures: Dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "benchmark": name,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **figures,
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return path
+
+
+def load_agent(model: Path = MODEL):
+    """Load the trained model in-process (Rasa's Agent), quietly."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model))

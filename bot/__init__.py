@@ -1,0 +1,1 @@
+"""The Rasa assistant: content loading, language identification, NLU components."""
