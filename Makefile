@@ -87,7 +87,7 @@ test-python: setup $(MODEL) ## pytest in both environments (unit + integration w
 
 test-stories: setup $(MODEL) ## rasa test: conversation stories in en, bn and ml
 	$(RASA_BIN) test core --model $(MODEL) --stories tests/stories --out results/stories \
-		--fail-on-prediction-errors --no-plot
+		--fail-on-prediction-errors --no-plot --e2e
 
 lint: setup ## ruff
 	$(SVC_VENV)/bin/ruff check bot actions translator tests scripts bench
