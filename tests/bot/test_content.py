@@ -1,0 +1,114 @@
+"""Content loading, the validator and the compiler, on the real content and on broken copies."""
+
+import shutil
+
+import pytest
+import yaml
+
+from bot.compile import compile_content
+from bot.content import ContentError, load_content
+from bot.validate import REQUIRED_FAQ_TOPICS, check_config, check_content
+from tests.support.processes import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content()
+
+
+@pytest.fixture
+def content_copy(tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data", root)
+    return root
+
+
+def _edit(path, change):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_real_content_passes_every_check(content):
+    assert check_content(content) == []
+    assert check_config(content, REPO_ROOT / "config.yml") == []
+
+
+def test_every_required_topic_has_answers_in_every_authored_language(content):
+    assert sorted(REQUIRED_FAQ_TOPICS) == content.faq_topics
+    for topic in content.faq_topics:
+        assert set(content.answer(topic)) >= {"en", "bn", "ml"}
+
+
+def test_missing_answer_is_reported(content_copy):
+    _edit(content_copy / "faq" / "warranty.yml", lambda d: d["languages"]["ml"].pop("answer"))
+    problems = check_content(load_content(content_copy))
+    assert any("warranty.yml: ml: no answer" in p for p in problems)
+
+
+def test_too_few_examples_are_reported(content_copy):
+    _edit(content_copy / "faq" / "invoice.yml", lambda d: d["languages"]["bn"].update(examples=["ইনভয়েস চাই"]))
+    problems = check_content(load_content(content_copy))
+    assert any("invoice.yml: bn: 1 examples, at least 8 needed" in p for p in problems)
+
+
+def test_duplicate_example_across_files_is_reported(content_copy):
+    duplicate = load_content(content_copy).intents["order_status"].languages["en"].examples[0]
+    _edit(content_copy / "faq" / "refund_status.yml", lambda d: d["languages"]["en"]["examples"].append(duplicate.upper()))
+    problems = check_content(load_content(content_copy))
+    assert any("also appears in" in p and "order_status" in p for p in problems)
+
+
+def test_wrong_script_is_reported(content_copy):
+    _edit(content_copy / "faq" / "promo_code.yml", lambda d: d["languages"]["ml"]["examples"].append("promo code not working"))
+    problems = check_content(load_content(content_copy))
+    assert any("has no malayalam script" in p for p in problems)
+
+
+def test_missing_language_is_reported(content_copy):
+    _edit(content_copy / "faq" / "invoice.yml", lambda d: d["languages"].pop("bn"))
+    problems = check_content(load_content(content_copy))
+    assert any("invoice.yml: no content in authored language 'bn'" in p for p in problems)
+
+
+def test_file_name_must_match_topic(content_copy):
+    _edit(content_copy / "faq" / "invoice.yml", lambda d: d.update(topic="bill"))
+    with pytest.raises(ContentError, match="must equal the file name"):
+        load_content(content_copy)
+
+
+def test_broken_yaml_is_a_clear_error(content_copy):
+    (content_copy / "faq" / "invoice.yml").write_text("topic: invoice\nlanguages: [\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="not valid YAML"):
+        load_content(content_copy)
+
+
+def test_compiled_training_data_excludes_heldout_and_is_deterministic(content, tmp_path):
+    compile_content(content, tmp_path / "a", REPO_ROOT / "bot" / "domain.yml")
+    compile_content(content, tmp_path / "b", REPO_ROOT / "bot" / "domain.yml")
+    nlu_a = (tmp_path / "a" / "data" / "nlu.yml").read_text(encoding="utf-8")
+    assert nlu_a == (tmp_path / "b" / "data" / "nlu.yml").read_text(encoding="utf-8")
+    nlu = yaml.safe_load(nlu_a)["nlu"]
+    trained = {line[2:] for block in nlu for line in block["examples"].splitlines()}
+    heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
+    examples = {t for i in content.intents.values() for b in i.languages.values() for t in b.examples}
+    assert trained == examples
+    assert not trained & heldout
+    assert {block["metadata"]["language"] for block in nlu} == {"en", "bn", "ml"}
+
+
+def test_compiled_rule_answers_every_faq_topic(content, tmp_path):
+    compile_content(content, tmp_path, REPO_ROOT / "bot" / "domain.yml")
+    rules = yaml.safe_load((tmp_path / "data" / "rules_faq.yml").read_text(encoding="utf-8"))["rules"]
+    topics = {step["intent"] for step in rules[0]["steps"][0]["or"]}
+    assert topics == set(content.faq_topics)
+    domain = yaml.safe_load((tmp_path / "domain.yml").read_text(encoding="utf-8"))
+    assert set(domain["intents"]) == set(content.intents)
+
+
+def test_config_disagreeing_with_languages_is_reported(content, tmp_path):
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
+    config["pipeline"][1]["trained_languages"] = ["en"]
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert any("trained_languages" in p for p in check_config(content, path))

@@ -1,0 +1,82 @@
+"""bot/langid.py: script ranges, candidates, function words, short messages, determinism."""
+
+import pytest
+
+from bot.langid import LanguageIdentifier, script_counts
+
+CANDIDATES = ["en", "bn", "ml", "hi", "ta", "fr", "es", "ar"]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return LanguageIdentifier(CANDIDATES, default="en", min_chars=12)
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("আমার অর্ডার কোথায়", "bn"),
+        ("আমার order টা কবে আসবে", "bn"),  # code-mixed
+        ("NS2650391 এর refund status কি", "bn"),  # mostly Latin letters, Bengali words
+        ("എന്റെ ഓർഡർ എവിടെ", "ml"),
+        ("thanks ഡാ", "ml"),
+        ("मेरा ऑर्डर कहाँ है", "hi"),
+        ("என் ஆர்டர் எங்கே", "ta"),
+        ("أين طلبي", "ar"),
+        ("where is my order NS1234567", "en"),
+        ("cancel my order", "en"),  # plain langdetect says Spanish
+        ("are agents available at 10 pm", "en"),  # plain langdetect says French
+        ("où est ma commande s'il vous plaît", "fr"),
+        ("¿dónde está mi pedido?", "es"),
+    ],
+)
+def test_detects_language(detector, text, lang):
+    detection = detector.detect(text)
+    assert detection.code == lang
+    assert detection.reliable
+
+
+def test_script_counts_include_vowel_signs():
+    counts = script_counts("কি order")
+    assert counts == {"bengali": 2, "latin": 5}
+
+
+@pytest.mark.parametrize("text", ["ok", "yes", "hmm", "payment failed", "👍", "12345", ""])
+def test_short_latin_or_letterless_messages_keep_the_conversation_language(detector, text):
+    detection = detector.detect(text, hint="bn")
+    assert detection.code == "bn"
+    assert not detection.reliable
+    assert detection.method == "hint"
+
+
+def test_short_message_without_hint_falls_back_to_default(detector):
+    detection = detector.detect("ok")
+    assert (detection.code, detection.reliable, detection.method) == ("en", False, "default")
+
+
+def test_hint_outside_candidates_is_ignored(detector):
+    assert detector.detect("ok", hint="xx").code == "en"
+
+
+def test_script_of_no_candidate_is_unreliable(detector):
+    detection = detector.detect("Где мой заказ")  # Cyrillic: no candidate uses it
+    assert not detection.reliable
+    assert detection.script == "cyrillic"
+
+
+def test_only_configured_candidates_are_returned():
+    english_only = LanguageIdentifier(["en", "bn"], default="en")
+    assert english_only.detect("où est ma commande s'il vous plaît").code == "en"
+
+
+def test_seeded_detection_is_deterministic(detector):
+    text = "do you have express delivery to my city"
+    results = {detector.detect(text).as_dict().__repr__() for _ in range(20)}
+    assert len(results) == 1
+
+
+def test_invalid_configuration_is_rejected():
+    with pytest.raises(ValueError):
+        LanguageIdentifier([], default="en")
+    with pytest.raises(ValueError):
+        LanguageIdentifier(["bn"], default="en")
