@@ -25,9 +25,10 @@ export MODEL SVC_PY RASA_BIN
 CONTENT := $(wildcard data/*.yml data/faq/*.yml data/intents/*.yml data/rasa/*.yml)
 MODEL_INPUTS := $(CONTENT) config.yml bot/domain.yml $(wildcard bot/*.py bot/components/*.py)
 RASA_DATA := build/rasa/data data/rasa
+PY_SOURCES := bot actions translator tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test validate train compile test-python test-stories lint bench bench-banking77 clean
+.PHONY: help setup run test validate train compile test-python test-stories lint bench bench-fast bench-banking77 clean
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -79,7 +80,7 @@ run: setup $(MODEL) ## Start translator, action server and Rasa (ports 5070, 505
 
 # --- tests ----------------------------------------------------------------
 
-test: setup validate $(MODEL) test-python test-stories ## Install, train if needed, run every test
+test: setup lint validate $(MODEL) test-python test-stories ## Install, train if needed, run every test
 
 test-python: setup $(MODEL) ## pytest in both environments (unit + integration with the real model)
 	$(SVC_PY) -m pytest tests/translator
@@ -89,12 +90,15 @@ test-stories: setup $(MODEL) ## rasa test: conversation stories in en, bn and ml
 	$(RASA_BIN) test core --model $(MODEL) --stories tests/stories --out results/stories \
 		--fail-on-prediction-errors --no-plot --e2e
 
-lint: setup ## ruff
-	$(SVC_VENV)/bin/ruff check bot actions translator tests scripts bench
+lint: setup ## ruff check and ruff format --check
+	$(SVC_VENV)/bin/ruff check $(PY_SOURCES)
+	$(SVC_VENV)/bin/ruff format --check $(PY_SOURCES)
 
 # --- benchmarks -----------------------------------------------------------
 
-bench: setup $(MODEL) ## Per-language accuracy, language ID, parse latency (figures in README)
+bench: bench-fast bench-banking77 ## All benchmarks (about 70 min; figures in README)
+
+bench-fast: setup $(MODEL) ## Held-out accuracy per language, language ID, latency and memory (minutes)
 	$(RASA_PY) -m bench.nlu_heldout
 	$(RASA_PY) -m bench.language_id
 	$(RASA_PY) -m bench.parse_latency

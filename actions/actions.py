@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import abc
 import functools
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -58,7 +58,7 @@ def _intent(tracker: Tracker) -> Dict[str, Any]:
 class ActionAnswerFaq(Action):
     """Answers the FAQ topic of the latest message, then asks if it helped."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
@@ -85,9 +85,9 @@ class ActionAnswerFaq(Action):
 
 
 class ActionMarkResolved(Action):
-    """"Yes" after an answer: the bot resolved the conversation."""
+    """ "Yes" after an answer: the bot resolved the conversation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_mark_resolved"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
@@ -109,7 +109,7 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
 class ActionHandoff(Action):
     """Escalates to a human: explicit request, complaint, or "no" after an answer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
@@ -134,7 +134,7 @@ class ActionLowConfidence(Action):
     """A message the bot did not understand: ask to rephrase; the second in a
     row escalates to a human."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_low_confidence"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
@@ -152,7 +152,7 @@ class _SayResponse(Action, abc.ABC):
     response_key = ""
 
     @abc.abstractmethod
-    def name(self) -> Text: ...
+    def name(self) -> str: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         lang = _language(tracker)
@@ -163,33 +163,33 @@ class _SayResponse(Action, abc.ABC):
 class ActionGreet(_SayResponse):
     response_key = "greet"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_greet"
 
 
 class ActionGoodbye(_SayResponse):
     response_key = "goodbye"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_goodbye"
 
 
 class ActionThanks(_SayResponse):
     response_key = "thanks"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_thanks"
 
 
 class ActionOutOfScope(_SayResponse):
     response_key = "out_of_scope"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_out_of_scope"
 
 
 class ActionAnythingElse(_SayResponse):
     response_key = "anything_else"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_anything_else"

@@ -84,7 +84,9 @@ def main() -> int:
         "p95_ms": round(percentile(timings, 95) * 1000, 3),
         "p99_ms": round(percentile(timings, 99) * 1000, 3),
     }
-    print(f"detector latency: p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, p99 {latency['p99_ms']} ms")
+    print(
+        f"detector latency: p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, p99 {latency['p99_ms']} ms"
+    )
     save("language_id", {"candidates": detector.candidates, "per_language": table, "latency": latency})
     return 0
 

@@ -44,13 +44,15 @@ async def evaluate() -> Dict[str, dict]:
                 final.append(parse["intent"]["name"])
                 best.append(_best_real_intent(parse))
         n = len(gold)
-        confusions = Counter((g, p) for g, p in zip(gold, final) if g != p)
+        confusions = Counter((g, p) for g, p in zip(gold, final, strict=True) if g != p)
         report[lang] = {
             "examples": n,
-            "accuracy": round(sum(g == p for g, p in zip(gold, final)) / n, 4),
-            "accuracy_best_real_intent": round(sum(g == p for g, p in zip(gold, best)) / n, 4),
+            "accuracy": round(sum(g == p for g, p in zip(gold, final, strict=True)) / n, 4),
+            "accuracy_best_real_intent": round(sum(g == p for g, p in zip(gold, best, strict=True)) / n, 4),
             "fallback_rate": round(final.count("nlu_fallback") / n, 4),
-            "macro_f1": round(f1_score(gold, final, average="macro", labels=sorted(set(gold)), zero_division=0), 4),
+            "macro_f1": round(
+                f1_score(gold, final, average="macro", labels=sorted(set(gold)), zero_division=0), 4
+            ),
             "confusions": [
                 {"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(8)
             ],

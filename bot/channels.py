@@ -14,7 +14,7 @@ answers a JSON list with one entry per bot message:
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -24,7 +24,14 @@ from sanic.response import HTTPResponse
 
 MAX_MESSAGE_CHARS = 4000
 _STRUCTURAL_KEYS = {
-    "text", "buttons", "custom", "elements", "quick_replies", "attachment", "image", "timestamp",
+    "text",
+    "buttons",
+    "custom",
+    "elements",
+    "quick_replies",
+    "attachment",
+    "image",
+    "timestamp",
 }
 
 
@@ -32,14 +39,12 @@ class MetadataCollectingOutputChannel(CollectingOutputChannel):
     """Collects bot messages together with their metadata."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "handoff"
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         meta = {
-            key: value
-            for key, value in message.items()
-            if key not in _STRUCTURAL_KEYS and value is not None
+            key: value for key, value in message.items() if key not in _STRUCTURAL_KEYS and value is not None
         }
         await self._persist_message(
             {
@@ -56,12 +61,10 @@ class HandoffInput(RestInput):
     """`POST /webhooks/handoff/webhook`: like `rest`, with metadata, and strict input."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "handoff"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("handoff_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -80,10 +83,15 @@ class HandoffInput(RestInput):
                     {"error": "bad_request", "message": "`sender` must be a string of 1-200 characters"}, 400
                 )
             if not isinstance(text, str) or not text.strip():
-                return response.json({"error": "bad_request", "message": "`message` must be non-empty text"}, 400)
+                return response.json(
+                    {"error": "bad_request", "message": "`message` must be non-empty text"}, 400
+                )
             if len(text) > MAX_MESSAGE_CHARS:
                 return response.json(
-                    {"error": "too_long", "message": f"`message` is longer than {MAX_MESSAGE_CHARS} characters"},
+                    {
+                        "error": "too_long",
+                        "message": f"`message` is longer than {MAX_MESSAGE_CHARS} characters",
+                    },
                     413,
                 )
             if not isinstance(metadata, dict):

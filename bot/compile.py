@@ -40,9 +40,7 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def _dump(data: object) -> str:
-    return HEADER + yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000
-    )
+    return HEADER + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
 def nlu_yaml(content: Content, languages: Optional[list] = None) -> str:

@@ -54,13 +54,28 @@ SCRIPT_RANGES: Dict[str, Sequence[tuple]] = {
 # Which script each language (ISO 639-1) is written in. Languages not listed
 # are assumed to be written in Latin script.
 LANGUAGE_SCRIPT: Dict[str, str] = {
-    "bn": "bengali", "as": "bengali",
+    "bn": "bengali",
+    "as": "bengali",
     "ml": "malayalam",
-    "hi": "devanagari", "mr": "devanagari", "ne": "devanagari",
-    "ta": "tamil", "te": "telugu", "kn": "kannada", "gu": "gujarati", "pa": "gurmukhi",
-    "ar": "arabic", "fa": "arabic", "ur": "arabic",
-    "ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic",
-    "el": "greek", "ko": "hangul", "ja": "kana", "zh": "han", "th": "thai",
+    "hi": "devanagari",
+    "mr": "devanagari",
+    "ne": "devanagari",
+    "ta": "tamil",
+    "te": "telugu",
+    "kn": "kannada",
+    "gu": "gujarati",
+    "pa": "gurmukhi",
+    "ar": "arabic",
+    "fa": "arabic",
+    "ur": "arabic",
+    "ru": "cyrillic",
+    "uk": "cyrillic",
+    "bg": "cyrillic",
+    "el": "greek",
+    "ko": "hangul",
+    "ja": "kana",
+    "zh": "han",
+    "th": "thai",
 }
 
 # Frequent short words that give a Latin-script language away even in a
@@ -159,7 +174,7 @@ class LanguageIdentifier:
         """langdetect's probabilities, restricted to `candidates` (seeded)."""
         with self._lock:
             if self._factory is None:
-                from langdetect.detector_factory import DetectorFactory, PROFILES_DIRECTORY
+                from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
                 factory = DetectorFactory()
                 factory.load_profile(PROFILES_DIRECTORY)
@@ -220,11 +235,7 @@ class LanguageIdentifier:
         lang, prob = max(probabilities.items(), key=lambda item: item[1])
         if script == "latin":
             words = [w.casefold() for w in _WORD.findall(text)]
-            hits = {
-                c: sum(w in FUNCTION_WORDS[c] for w in words)
-                for c in candidates
-                if c in FUNCTION_WORDS
-            }
+            hits = {c: sum(w in FUNCTION_WORDS[c] for w in words) for c in candidates if c in FUNCTION_WORDS}
             best = max(hits.items(), key=lambda item: item[1], default=(None, 0))
             if best[1] > hits.get(lang, 0) and list(hits.values()).count(best[1]) == 1:
                 share = best[1] / sum(hits.values())  # of the function-word evidence

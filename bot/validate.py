@@ -55,7 +55,11 @@ def check_content(content: Content) -> List[str]:
         if name not in content.intents:
             problems.append(f"data/intents/{name}.yml: required intent is missing")
     for intent in content.intents.values():
-        where = intent.path.relative_to(content.root.parent) if content.root.parent in intent.path.parents else intent.path
+        where = (
+            intent.path.relative_to(content.root.parent)
+            if content.root.parent in intent.path.parents
+            else intent.path
+        )
         for lang in settings.authored:
             block = intent.languages.get(lang)
             if block is None:

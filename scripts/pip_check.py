@@ -19,10 +19,12 @@ def main(venv: str) -> int:
     }
     result = subprocess.run(
         [str(Path(venv) / "bin" / "python"), "-m", "pip", "check"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     findings = [
-        line.strip() for line in result.stdout.splitlines()
+        line.strip()
+        for line in result.stdout.splitlines()
         if line.strip() and line.strip() != "No broken requirements found."
     ]
     unknown = [f for f in findings if f not in known]

@@ -58,12 +58,16 @@ def main(argv: List[str]) -> int:
     for index, (name, command) in enumerate(entries):
         print(f"supervise: starting {name}: {command}", flush=True)
         process = subprocess.Popen(
-            command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            command,
+            shell=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         processes[name] = process
         threading.Thread(
-            target=_pump, args=(name, COLOURS[index % len(COLOURS)], process.stdout, width),
+            target=_pump,
+            args=(name, COLOURS[index % len(COLOURS)], process.stdout, width),
             daemon=True,
         ).start()
 
@@ -77,7 +81,7 @@ def main(argv: List[str]) -> int:
                 break
         time.sleep(0.2)
 
-    for name, process in processes.items():
+    for process in processes.values():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS

@@ -44,9 +44,7 @@ class Translation:
 class TranslatorClient:
     """Talks to `translator.server`. Cheap to create; nothing happens until called."""
 
-    def __init__(
-        self, base_url: Optional[str] = None, timeout: float = 3.0, pairs_ttl: float = 30.0
-    ) -> None:
+    def __init__(self, base_url: Optional[str] = None, timeout: float = 3.0, pairs_ttl: float = 30.0) -> None:
         self.base_url = (base_url or os.environ.get("TRANSLATOR_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = timeout
         self.pairs_ttl = float(os.environ.get("TRANSLATOR_PAIRS_TTL", pairs_ttl))

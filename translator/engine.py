@@ -57,7 +57,7 @@ class TranslationEngine:
         self.models: Dict[Tuple[str, str], _Model] = {}
         self.loaded = False
 
-    def load(self) -> "TranslationEngine":
+    def load(self) -> TranslationEngine:
         """Find and load every installed package (seconds per real model)."""
         self.packages_dir.mkdir(parents=True, exist_ok=True)
         os.environ["ARGOS_PACKAGES_DIR"] = str(self.packages_dir)
@@ -92,8 +92,8 @@ class TranslationEngine:
     def pairs(self) -> List[Dict[str, Optional[str]]]:
         """Every (source, target) this engine can translate, direct or via English."""
         found = {pair: None for pair in self.models}
-        for (src, mid) in list(self.models):
-            for (mid2, tgt) in list(self.models):
+        for src, mid in list(self.models):
+            for mid2, tgt in list(self.models):
                 if mid == PIVOT == mid2 and src != tgt and (src, tgt) not in found:
                     found[(src, tgt)] = PIVOT
         return [{"source": s, "target": t, "via": via} for (s, t), via in sorted(found.items())]
@@ -103,9 +103,7 @@ class TranslationEngine:
             return [self.models[(source, target)]]
         if (source, PIVOT) in self.models and (PIVOT, target) in self.models:
             return [self.models[(source, PIVOT)], self.models[(PIVOT, target)]]
-        raise TranslationUnavailable(
-            f"no translation model installed for {source}->{target}", "no_model"
-        )
+        raise TranslationUnavailable(f"no translation model installed for {source}->{target}", "no_model")
 
     def translate(self, text: str, source: str, target: str) -> Translation:
         if not self.loaded:

@@ -73,9 +73,7 @@ def create_app(engine: TranslationEngine, name: str = "translator") -> Sanic:
         if len(text) > MAX_CHARS:
             return _error("too_long", f"`text` is longer than {MAX_CHARS} characters", 413)
         try:
-            translation = await request.app.loop.run_in_executor(
-                None, engine.translate, text, source, target
-            )
+            translation = await request.app.loop.run_in_executor(None, engine.translate, text, source, target)
         except TranslationUnavailable as exc:
             return _error(exc.code, exc.reason, 422)
         return json(translation.as_dict())

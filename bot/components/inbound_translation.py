@@ -14,7 +14,7 @@ classification. The parse result gets a `translation` entry either way:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,14 +30,12 @@ from translator.client import TranslationUnavailable, TranslatorClient
 TRANSLATION = "translation"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class InboundTranslator(GraphComponent):
     """Replaces the text of untrained-language messages by an English translation."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             "trained_languages": ["en"],
             "pivot": "en",
@@ -45,7 +43,7 @@ class InboundTranslator(GraphComponent):
             "timeout": 3.0,
         }
 
-    def __init__(self, config: Dict[Text, Any], client: Optional[TranslatorClient] = None) -> None:
+    def __init__(self, config: Dict[str, Any], client: Optional[TranslatorClient] = None) -> None:
         self.trained = set(config["trained_languages"])
         self.pivot = config["pivot"]
         self.client = client or TranslatorClient(
@@ -55,11 +53,11 @@ class InboundTranslator(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "InboundTranslator":
+    ) -> InboundTranslator:
         return cls(config)
 
     def translate(self, message: Message) -> Optional[Dict[str, Any]]:

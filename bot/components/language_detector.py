@@ -13,7 +13,7 @@ messages too short to judge).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,14 +30,12 @@ LANGUAGE_CONFIDENCE = "language_confidence"
 LANGUAGE_DETECTION = "language_detection"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Detects the language of every message among configured candidates."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             "languages": ["en"],  # candidate languages (ISO 639-1)
             "default": "en",
@@ -47,7 +45,7 @@ class LanguageDetector(GraphComponent):
             "seed": 0,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self.identifier = LanguageIdentifier(
             candidates=config["languages"],
             default=config["default"],
@@ -60,11 +58,11 @@ class LanguageDetector(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls(config)
 
     def detect(self, message: Message) -> Optional[Detection]:

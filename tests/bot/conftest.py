@@ -8,8 +8,9 @@ from rasa_sdk import Tracker
 from tests.support.processes import free_port
 
 
-def user_event(text, intent, confidence=0.95, language="en", reliable=True, method="script",
-               metadata=None, ranking=None):
+def user_event(
+    text, intent, confidence=0.95, language="en", reliable=True, method="script", metadata=None, ranking=None
+):
     parse = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},

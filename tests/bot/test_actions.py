@@ -79,7 +79,9 @@ def test_short_message_keeps_conversation_language():
 
 
 def test_visitor_choice_in_metadata_wins():
-    tracker = make_tracker(user_event("where is my order", "order_status", language="en", metadata={"language": "bn"}))
+    tracker = make_tracker(
+        user_event("where is my order", "order_status", language="en", metadata={"language": "bn"})
+    )
     assert conversation_language(tracker) == "bn"
 
 

@@ -54,13 +54,19 @@ def test_too_few_examples_are_reported(content_copy):
 
 def test_duplicate_example_across_files_is_reported(content_copy):
     duplicate = load_content(content_copy).intents["order_status"].languages["en"].examples[0]
-    _edit(content_copy / "faq" / "refund_status.yml", lambda d: d["languages"]["en"]["examples"].append(duplicate.upper()))
+    _edit(
+        content_copy / "faq" / "refund_status.yml",
+        lambda d: d["languages"]["en"]["examples"].append(duplicate.upper()),
+    )
     problems = check_content(load_content(content_copy))
     assert any("also appears in" in p and "order_status" in p for p in problems)
 
 
 def test_wrong_script_is_reported(content_copy):
-    _edit(content_copy / "faq" / "promo_code.yml", lambda d: d["languages"]["ml"]["examples"].append("promo code not working"))
+    _edit(
+        content_copy / "faq" / "promo_code.yml",
+        lambda d: d["languages"]["ml"]["examples"].append("promo code not working"),
+    )
     problems = check_content(load_content(content_copy))
     assert any("has no malayalam script" in p for p in problems)
 

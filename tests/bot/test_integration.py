@@ -7,8 +7,15 @@ import pytest
 
 from bot.content import load_content
 from tests.support.processes import (
-    MODEL, action_service, build_test_models, free_port, get_json, install_models,
-    post_json, rasa_service, translator_service,
+    MODEL,
+    action_service,
+    build_test_models,
+    free_port,
+    get_json,
+    install_models,
+    post_json,
+    rasa_service,
+    translator_service,
 )
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")

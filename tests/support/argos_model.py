@@ -19,11 +19,22 @@ from pathlib import Path
 from typing import Optional
 
 SAMPLE_TEXT = [
-    "where is my order", "I want a refund", "my parcel has not arrived yet",
-    "how long does delivery take", "can I return these shoes", "payment failed twice",
-    "मेरा ऑर्डर कहाँ है", "मुझे रिफंड चाहिए", "डिलीवरी कब होगी", "पेमेंट फेल हो गया",
-    "où est ma commande", "je veux un remboursement", "¿dónde está mi pedido?",
-    "quiero devolver los zapatos", "thank you very much", "hello, I need help",
+    "where is my order",
+    "I want a refund",
+    "my parcel has not arrived yet",
+    "how long does delivery take",
+    "can I return these shoes",
+    "payment failed twice",
+    "मेरा ऑर्डर कहाँ है",
+    "मुझे रिफंड चाहिए",
+    "डिलीवरी कब होगी",
+    "पेमेंट फेल हो गया",
+    "où est ma commande",
+    "je veux un remboursement",
+    "¿dónde está mi pedido?",
+    "quiero devolver los zapatos",
+    "thank you very much",
+    "hello, I need help",
 ]
 D_MODEL, FFN, HEADS = 16, 32, 2
 
@@ -35,8 +46,12 @@ def _train_sentencepiece(folder: Path) -> Path:
     corpus.write_text("\n".join(SAMPLE_TEXT * 4), encoding="utf-8")
     prefix = folder / "sentencepiece"
     sentencepiece.SentencePieceTrainer.train(
-        input=str(corpus), model_prefix=str(prefix), vocab_size=120,
-        model_type="unigram", character_coverage=1.0, hard_vocab_limit=False,
+        input=str(corpus),
+        model_prefix=str(prefix),
+        vocab_size=120,
+        model_type="unigram",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
         minloglevel=2,
     )
     return prefix.with_suffix(".model")
@@ -50,14 +65,16 @@ def _spec(vocabulary: list, seed: int):
     spec = TransformerSpec.from_config(1, HEADS)
     v = len(vocabulary)
     shapes = {
-        "embeddings_0/weight": (v, D_MODEL), "embeddings/weight": (v, D_MODEL),
+        "embeddings_0/weight": (v, D_MODEL),
+        "embeddings/weight": (v, D_MODEL),
         "projection/weight": (v, D_MODEL),
         "self_attention/linear_0/weight": (3 * D_MODEL, D_MODEL),
         "attention/linear_0/weight": (D_MODEL, D_MODEL),
         "attention/linear_1/weight": (2 * D_MODEL, D_MODEL),
         "linear_2/weight": (D_MODEL, D_MODEL),
         "self_attention/linear_1/weight": (D_MODEL, D_MODEL),
-        "ffn/linear_0/weight": (FFN, D_MODEL), "ffn/linear_1/weight": (D_MODEL, FFN),
+        "ffn/linear_0/weight": (FFN, D_MODEL),
+        "ffn/linear_1/weight": (D_MODEL, FFN),
     }
     for name, value in spec.variables().items():
         if value is not None:
@@ -108,10 +125,14 @@ def build_package(source: str, target: str, out_dir: Path, seed: int = 0) -> Pat
         (package / "metadata.json").write_text(
             json.dumps(
                 {
-                    "package_version": "0.0.1", "argos_version": "1.11.0",
-                    "from_code": source, "to_code": target,
-                    "from_name": source, "to_name": target,
-                    "type": "translate", "name": name,
+                    "package_version": "0.0.1",
+                    "argos_version": "1.11.0",
+                    "from_code": source,
+                    "to_code": target,
+                    "from_name": source,
+                    "to_name": target,
+                    "type": "translate",
+                    "name": name,
                 }
             ),
             encoding="utf-8",

@@ -45,8 +45,10 @@ def get_json(url: str, timeout: float = 5.0) -> dict:
 
 def post_json(url: str, payload: dict, timeout: float = 30.0) -> tuple:
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode("utf-8"),
-        headers={"Content-Type": "application/json"}, method="POST",
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -62,17 +64,28 @@ def post_json(url: str, payload: dict, timeout: float = 30.0) -> tuple:
 class Service:
     """A real process, started in its own session, stopped with SIGTERM."""
 
-    def __init__(self, name: str, argv: List[str], health_url: str, env: Dict[str, str],
-                 log_dir: Path, startup_timeout: float = 180.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: List[str],
+        health_url: str,
+        env: Dict[str, str],
+        log_dir: Path,
+        startup_timeout: float = 180.0,
+    ) -> None:
         self.name, self.argv, self.health_url = name, argv, health_url
         self.env, self.startup_timeout = env, startup_timeout
         self.log_path = log_dir / f"{name}.log"
         self.process: Optional[subprocess.Popen] = None
 
-    def start(self) -> "Service":
+    def start(self) -> Service:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.argv,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + self.startup_timeout
@@ -130,9 +143,17 @@ def rasa_service(port: int, actions_port: int, translator_url: str, log_dir: Pat
     return Service(
         "rasa",
         [
-            str(RASA_VENV / "bin" / "rasa"), "run", "--enable-api", "--port", str(port),
-            "--model", str(MODEL), "--endpoints", str(endpoints),
-            "--credentials", str(REPO_ROOT / "credentials.yml"),
+            str(RASA_VENV / "bin" / "rasa"),
+            "run",
+            "--enable-api",
+            "--port",
+            str(port),
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(REPO_ROOT / "credentials.yml"),
         ],
         f"http://127.0.0.1:{port}/status",
         base_env(TRANSLATOR_URL=translator_url),
@@ -146,9 +167,22 @@ def build_test_models(out_dir: Path, pairs: List[tuple]) -> List[Path]:
     paths = []
     for source, target in pairs:
         result = subprocess.run(
-            [str(SVC_VENV / "bin" / "python"), "-m", "tests.support.argos_model",
-             "--from", source, "--to", target, "--out", str(out_dir)],
-            cwd=REPO_ROOT, env=base_env(), capture_output=True, text=True, check=True,
+            [
+                str(SVC_VENV / "bin" / "python"),
+                "-m",
+                "tests.support.argos_model",
+                "--from",
+                source,
+                "--to",
+                target,
+                "--out",
+                str(out_dir),
+            ],
+            cwd=REPO_ROOT,
+            env=base_env(),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         paths.append(Path(result.stdout.strip().splitlines()[-1]))
     return paths
@@ -157,6 +191,8 @@ def build_test_models(out_dir: Path, pairs: List[tuple]) -> List[Path]:
 def install_models(paths: List[Path], packages_dir: Path) -> None:
     subprocess.run(
         [str(SVC_VENV / "bin" / "python"), "-m", "translator.install", *map(str, paths)],
-        cwd=REPO_ROOT, env=base_env(ARGOS_PACKAGES_DIR=str(packages_dir)),
-        check=True, capture_output=True,
+        cwd=REPO_ROOT,
+        env=base_env(ARGOS_PACKAGES_DIR=str(packages_dir)),
+        check=True,
+        capture_output=True,
     )

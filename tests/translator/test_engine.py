@@ -67,5 +67,8 @@ def test_same_language_is_returned_unchanged(packages_dir):
 def test_chat_sentencizer_splits_on_danda_and_punctuation():
     splitter = ChatSentencizer()
     assert splitter.split_sentences("আমার অর্ডার কোথায়। কবে আসবে? ok!\nthanks") == [
-        "আমার অর্ডার কোথায়।", "কবে আসবে?", "ok!", "thanks",
+        "আমার অর্ডার কোথায়।",
+        "কবে আসবে?",
+        "ok!",
+        "thanks",
     ]

@@ -55,7 +55,9 @@ def test_bad_requests_get_clear_errors(server, payload, status, error):
 
 
 def test_malformed_json_is_rejected(server):
-    response = httpx.post(f"{server}/translate", content=b"{not json", headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        f"{server}/translate", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
