@@ -36,6 +36,8 @@ def _language(tracker: Tracker) -> str:
 
 
 def _send(
+    # Metadata keys must not collide with rasa-sdk's message keys: Rasa treats
+    # `response` (and `template`) as the name of a domain response to render.
     dispatcher: CollectingDispatcher,
     reply: Reply,
     response: str,
@@ -47,7 +49,7 @@ def _send(
         text=reply.text,
         buttons=localiser().maybe_offer_human(reply, reply.requested_lang, buttons),
         json_message=custom,
-        **reply.meta(response=response, **meta),
+        **reply.meta(reply=response, **meta),
     )
 
 

@@ -52,7 +52,8 @@ async def score(model: Path, dev: list) -> dict:
         stats["final"] += parse["intent"]["name"] == gold
         stats["fallback"] += parse["intent"]["name"] == "nlu_fallback"
     return {
-        lang: {k: round(v / s["n"], 4) if k != "n" else v for k, v in s.items()} for lang, s in by_lang.items()
+        lang: {k: round(v / s["n"], 4) if k != "n" else v for k, v in s.items()}
+        for lang, s in by_lang.items()
     }
 
 
@@ -69,12 +70,28 @@ def main(configs: list) -> int:
             name = Path(config).stem
             start = time.monotonic()
             subprocess.run(
-                [str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--nlu", str(tmp_path / "nlu.yml"),
-                 "--config", config, "--out", str(tmp_path), "--fixed-model-name", name],
-                check=True, cwd=REPO_ROOT, capture_output=True,
+                [
+                    str(Path(sys.executable).parent / "rasa"),
+                    "train",
+                    "nlu",
+                    "--nlu",
+                    str(tmp_path / "nlu.yml"),
+                    "--config",
+                    config,
+                    "--out",
+                    str(tmp_path),
+                    "--fixed-model-name",
+                    name,
+                ],
+                check=True,
+                cwd=REPO_ROOT,
+                capture_output=True,
             )
             minutes = round((time.monotonic() - start) / 60, 1)
-            results[name] = {"train_minutes": minutes, "dev": asyncio.run(score(tmp_path / f"{name}.tar.gz", dev))}
+            results[name] = {
+                "train_minutes": minutes,
+                "dev": asyncio.run(score(tmp_path / f"{name}.tar.gz", dev)),
+            }
             print(name, results[name], flush=True)
     save("tune_nlu", {"dev_examples": len(dev), "results": results})
     return 0

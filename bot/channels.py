@@ -46,6 +46,9 @@ class MetadataCollectingOutputChannel(CollectingOutputChannel):
         meta = {
             key: value for key, value in message.items() if key not in _STRUCTURAL_KEYS and value is not None
         }
+        # Rasa drops falsy values from action messages, so "not translated"
+        # arrives as a missing key: say it explicitly.
+        meta.setdefault("machine_translated", False)
         await self._persist_message(
             {
                 "recipient_id": recipient_id,

@@ -35,7 +35,7 @@ def test_faq_answer_in_bengali_then_feedback_question(content):
     answer, ask = messages
     assert answer["text"] == content.answer("order_status")["bn"]
     assert answer["lang"] == "bn" and answer["machine_translated"] is False
-    assert answer["response"] == "faq/order_status" and answer["topic"] == "order_status"
+    assert answer["reply"] == "faq/order_status" and answer["topic"] == "order_status"
     assert answer["intent_confidence"] == 0.95
     assert ask["text"] == content.response("ask_feedback")["bn"]
     assert [b["payload"] for b in ask["buttons"]] == ["/affirm", "/deny"]
@@ -173,4 +173,4 @@ def test_simple_responses_in_malayalam(content, action, key):
     tracker = make_tracker(user_event("...", "greet", language="ml"))
     messages, _ = run(action, tracker)
     assert messages[0]["text"] == content.response(key)["ml"]
-    assert messages[0]["response"] == key
+    assert messages[0]["reply"] == key

@@ -144,14 +144,14 @@ def test_request_and_complaint_escalate(stack, text, lang, reason):
 def test_two_low_confidence_messages_escalate(stack, first, second):
     sender = new_sender()
     first_reply = say(stack, sender, first)
-    assert first_reply[0]["meta"]["response"] == "rephrase"
+    assert first_reply[0]["meta"]["reply"] == "rephrase"
     second_reply = say(stack, sender, second)
     assert second_reply[0]["custom"]["handoff"]["reason"] == "low_confidence"
 
 
 def test_out_of_scope_is_not_answered_as_faq(stack, content):
     reply = say(stack, new_sender(), "whats the weather like in kochi today")
-    assert reply[0]["meta"]["response"] == "out_of_scope"
+    assert reply[0]["meta"]["reply"] == "out_of_scope"
     assert reply[0]["text"] == content.response("out_of_scope")["en"]
 
 
