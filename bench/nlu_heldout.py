@@ -45,6 +45,8 @@ async def evaluate() -> Dict[str, dict]:
                 best.append(_best_real_intent(parse))
         n = len(gold)
         confusions = Counter((g, p) for g, p in zip(gold, final, strict=True) if g != p)
+        # Which topics the classifier mixes up (its best real intent, ignoring the fallback).
+        mixups = Counter((g, p) for g, p in zip(gold, best, strict=True) if g != p)
         report[lang] = {
             "examples": n,
             "accuracy": round(sum(g == p for g, p in zip(gold, final, strict=True)) / n, 4),
@@ -55,6 +57,9 @@ async def evaluate() -> Dict[str, dict]:
             ),
             "confusions": [
                 {"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(8)
+            ],
+            "confusion_pairs_best_real_intent": [
+                {"gold": g, "predicted": p, "count": c} for (g, p), c in mixups.most_common(8)
             ],
         }
     return report
@@ -68,8 +73,8 @@ def main() -> int:
             f"{lang:<5}{r['examples']:>5}{r['accuracy']:>10.1%}{r['accuracy_best_real_intent']:>11.1%}"
             f"{r['fallback_rate']:>10.1%}{r['macro_f1']:>10.3f}"
         )
-        for c in r["confusions"][:5]:
-            print(f"      {c['gold']} -> {c['predicted']} ({c['count']})")
+        pairs = r["confusion_pairs_best_real_intent"][:5]
+        print("      mixed up: " + ", ".join(f"{c['gold']}->{c['predicted']} ({c['count']})" for c in pairs))
     save("nlu_heldout", {"per_language": report})
     return 0
 
