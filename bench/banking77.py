@@ -15,15 +15,13 @@ import argparse
 import asyncio
 import csv
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
-from bench.common import REPO_ROOT, load_agent, save
+from bench.common import REPO_ROOT, load_agent, save, train_nlu, write_nlu
 
 PUBLISHED = {
     "BERT-fixed": 87.19,
@@ -40,19 +38,14 @@ def read_csv(path: Path) -> list:
         return [(row["text"].strip(), row["category"].strip()) for row in csv.DictReader(handle)]
 
 
-def nlu_yaml(rows: list) -> str:
+def nlu_blocks(rows: list) -> list:
     by_intent: dict = {}
     for text, label in rows:
         by_intent.setdefault(label, []).append(" ".join(text.split()))
-    blocks = [
+    return [
         {"intent": label, "examples": "".join(f"- {t}\n" for t in texts)}
         for label, texts in sorted(by_intent.items())
     ]
-    from bot.compile import _Dumper
-
-    return yaml.dump(
-        {"version": "3.1", "nlu": blocks}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10000
-    )
 
 
 def bench_config(epochs: int = 0) -> str:
@@ -92,27 +85,10 @@ def main() -> int:
     train, test = read_csv(args.dataset / "train.csv"), read_csv(args.dataset / "test.csv")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        (tmp_path / "nlu.yml").write_text(nlu_yaml(train), encoding="utf-8")
-        (tmp_path / "config.yml").write_text(bench_config(args.epochs), encoding="utf-8")
-        start = time.monotonic()
-        subprocess.run(
-            [
-                str(Path(sys.executable).parent / "rasa"),
-                "train",
-                "nlu",
-                "--nlu",
-                str(tmp_path / "nlu.yml"),
-                "--config",
-                str(tmp_path / "config.yml"),
-                "--out",
-                str(tmp_path),
-                "--fixed-model-name",
-                "banking77",
-            ],
-            check=True,
-            cwd=REPO_ROOT,
-        )
-        train_minutes = round((time.monotonic() - start) / 60, 1)
+        nlu = write_nlu(tmp_path / "nlu.yml", nlu_blocks(train))
+        config = tmp_path / "config.yml"
+        config.write_text(bench_config(args.epochs), encoding="utf-8")
+        train_minutes = train_nlu(nlu, config, tmp_path, "banking77")
         start = time.monotonic()
         result = asyncio.run(score(tmp_path / "banking77.tar.gz", test))
         parse_ms = round((time.monotonic() - start) / len(test) * 1000, 2)

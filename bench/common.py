@@ -38,6 +38,47 @@ def save(name: str, figures: Dict[str, Any]) -> Path:
     return path
 
 
+def write_nlu(path: Path, blocks: list) -> Path:
+    """Write Rasa NLU training data (a list of {intent, examples} blocks)."""
+    import yaml
+
+    from bot.compile import _Dumper
+
+    document = {"version": "3.1", "nlu": blocks}
+    path.write_text(
+        yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10000),
+        encoding="utf-8",
+    )
+    return path
+
+
+def train_nlu(nlu: Path, config: Path, out: Path, name: str) -> float:
+    """`rasa train nlu` into out/<name>.tar.gz; returns the minutes it took."""
+    import subprocess
+    import sys
+
+    start = time.monotonic()
+    rasa = Path(sys.executable).parent / "rasa"
+    subprocess.run(
+        [
+            str(rasa),
+            "train",
+            "nlu",
+            "--nlu",
+            str(nlu),
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            name,
+        ],
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return round((time.monotonic() - start) / 60, 1)
+
+
 def load_agent(model: Path = MODEL):
     """Load the trained model in-process (Rasa's Agent), quietly."""
     import logging

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import yaml
-
-from bench.common import REPO_ROOT, load_agent, save
-from bot.compile import _Dumper
+from bench.common import load_agent, save, train_nlu, write_nlu
 from bot.content import load_content
 
 
@@ -62,32 +57,10 @@ def main(configs: list) -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        (tmp_path / "nlu.yml").write_text(
-            yaml.dump({"version": "3.1", "nlu": blocks}, Dumper=_Dumper, allow_unicode=True, sort_keys=False),
-            encoding="utf-8",
-        )
+        nlu = write_nlu(tmp_path / "nlu.yml", blocks)
         for config in configs:
             name = Path(config).stem
-            start = time.monotonic()
-            subprocess.run(
-                [
-                    str(Path(sys.executable).parent / "rasa"),
-                    "train",
-                    "nlu",
-                    "--nlu",
-                    str(tmp_path / "nlu.yml"),
-                    "--config",
-                    config,
-                    "--out",
-                    str(tmp_path),
-                    "--fixed-model-name",
-                    name,
-                ],
-                check=True,
-                cwd=REPO_ROOT,
-                capture_output=True,
-            )
-            minutes = round((time.monotonic() - start) / 60, 1)
+            minutes = train_nlu(nlu, Path(config), tmp_path, name)
             results[name] = {
                 "train_minutes": minutes,
                 "dev": asyncio.run(score(tmp_path / f"{name}.tar.gz", dev)),
