@@ -114,26 +114,12 @@ class TranslationEngine:
 
         route = self._route(source, target)
         for model in route:
-            sentences = model.sentencizer.split_sentences(text) or [text]
-            outputs = []
             with model.lock:
-                for sentence in sentences:
-                    hypotheses = apply_packaged_translation(
-                        model.package, sentence, model.translator, _Single(sentence), 1
-                    )
-                    outputs.append(hypotheses[0].value)
-            text = " ".join(part for part in outputs if part)
+                hypotheses = apply_packaged_translation(
+                    model.package, text, model.translator, model.sentencizer, 1
+                )
+            text = hypotheses[0].value
         return Translation(text, source, target, "argostranslate", " + ".join(m.name for m in route))
-
-
-class _Single:
-    """A sentencizer that returns its text as one sentence (already split)."""
-
-    def __init__(self, sentence: str) -> None:
-        self.sentence = sentence
-
-    def split_sentences(self, text: str) -> List[str]:
-        return [text]
 
 
 def default_packages_dir() -> Path:
