@@ -25,7 +25,7 @@ export MODEL SVC_PY RASA_BIN
 CONTENT := $(wildcard data/*.yml data/faq/*.yml data/intents/*.yml data/rasa/*.yml)
 MODEL_INPUTS := $(CONTENT) config.yml bot/domain.yml $(wildcard bot/*.py bot/components/*.py)
 RASA_DATA := build/rasa/data data/rasa
-PY_SOURCES := bot actions translator tests scripts bench
+PY_SOURCES := bot actions translator handoff tests scripts bench
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test validate train compile test-python test-stories lint bench bench-fast bench-banking77 clean
@@ -83,7 +83,7 @@ run: setup $(MODEL) ## Start translator, action server and Rasa (ports 5070, 505
 test: setup lint validate $(MODEL) test-python test-stories ## Install, train if needed, run every test
 
 test-python: setup $(MODEL) ## pytest in both environments (unit + integration with the real model)
-	$(SVC_PY) -m pytest tests/translator
+	$(SVC_PY) -m pytest tests/translator tests/handoff
 	$(RASA_PY) -m pytest tests/bot
 
 test-stories: setup $(MODEL) ## rasa test: conversation stories in en, bn and ml
