@@ -28,10 +28,10 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test validate train compile test-python test-stories lint bench bench-fast bench-banking77 clean
+.PHONY: help setup run test validate train compile test-python test-stories lint bench bench-fast bench-banking77 translation-model clean
 
 help: ## List every target
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 # --- environments ---------------------------------------------------------
 
@@ -77,6 +77,10 @@ train: $(MODEL) ## Train the model (only when content, config or components chan
 
 run: setup $(MODEL) ## Start translator, action server and Rasa (ports 5070, 5055, 5005); Ctrl-C stops all
 	$(SVC_PY) scripts/supervise.py Procfile
+
+translation-model: $(SVC_VENV)/.installed ## Install an offline translation model: make translation-model FILE=x.argosmodel
+	@test -n "$(FILE)" || { echo "usage: make translation-model FILE=path/to/model.argosmodel"; exit 2; }
+	$(SVC_PY) -m translator.install $(FILE)
 
 # --- tests ----------------------------------------------------------------
 
