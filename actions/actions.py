@@ -47,7 +47,7 @@ def _send(
 ) -> None:
     dispatcher.utter_message(
         text=reply.text,
-        buttons=localiser().maybe_offer_human(reply, reply.requested_lang, buttons),
+        buttons=localiser().maybe_offer_human(reply, buttons),
         json_message=custom,
         **reply.meta(reply=response, **meta),
     )

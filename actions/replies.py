@@ -79,8 +79,9 @@ class Localiser:
         payloads = {"button_yes": "/affirm", "button_no": "/deny", "button_human": "/request_human"}
         return [{"title": self.label(key, lang), "payload": payloads[key]} for key in keys]
 
-    def maybe_offer_human(self, reply: Reply, lang: str, buttons: Optional[list] = None) -> list:
+    def maybe_offer_human(self, reply: Reply, buttons: Optional[list] = None) -> list:
+        """`buttons`, plus "talk to a person" when the reply could not be served in the visitor's language."""
         buttons = list(buttons or [])
         if reply.offer_human and not any(b["payload"] == "/request_human" for b in buttons):
-            buttons += self.buttons(lang, "button_human")
+            buttons += self.buttons(reply.requested_lang, "button_human")
         return buttons

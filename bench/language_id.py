@@ -25,14 +25,13 @@ from bot.langid import LanguageIdentifier
 
 
 def detector_from_config() -> LanguageIdentifier:
+    """The identifier exactly as the NLU component builds it from config.yml."""
+    from bot.components.language_detector import LanguageDetector
+
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
     for component in config["pipeline"]:
         if component["name"].endswith("LanguageDetector"):
-            return LanguageIdentifier(
-                candidates=component["languages"],
-                default=component.get("default", "en"),
-                min_chars=component.get("min_chars", 12),
-            )
+            return LanguageDetector({**LanguageDetector.get_default_config(), **component}).identifier
     raise SystemExit("config.yml has no LanguageDetector")
 
 
