@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
 CHAT_NAMESPACE = "/chat"
@@ -17,16 +17,57 @@ AGENT_NAMESPACE = "/agent"
 
 # /chat, client -> server
 VISITOR_MESSAGE = "visitor_message"
+REQUEST_HUMAN = "request_human"
+OFFLINE_MESSAGE = "offline_message"
+HISTORY = "history"
+TYPING = "typing"
+SET_LANGUAGE = "set_language"
+LEAVE = "leave"
 # /chat, server -> client
+SESSION = "session"
 MESSAGE = "message"
 STATUS = "status"
 ERROR = "error"
+# /agent, client -> server (each with an ack)
+QUEUE = "queue"
+CLAIM = "claim"
+OPEN = "open"
+AGENT_MESSAGE = "agent_message"
+SET_TRANSLATION = "set_translation"
+CANNED_REPLIES = "canned_replies"
+AGENTS = "agents"
+TRANSFER = "transfer"
+HANDBACK = "handback"
+CLOSE = "close"
+OFFLINE_MESSAGES = "offline_messages"
+# /agent, server -> client (besides queue, message, typing, error)
+AGENT_SESSION = "agent_session"
+CONVERSATION = "conversation"
+UNASSIGNED = "unassigned"
 
 MAX_TEXT_CHARS = 4000
 MAX_PAYLOAD_BYTES = 16 * 1024
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SENDERS = frozenset({"bot", "agent", "visitor", "system"})
-ERROR_CODES = frozenset({"bad_request", "too_long", "empty", "invalid_state", "unavailable"})
+MAX_CONTACT_CHARS = 200
+MAX_NOTE_CHARS = 2000
+LANGUAGE = re.compile(r"^[a-z]{2}$")
+CONVERSATION_ID = re.compile(r"^c_[0-9a-f]{16}$")
+ERROR_CODES = frozenset(
+    {
+        "bad_request",
+        "too_long",
+        "empty",
+        "invalid_state",
+        "not_found",
+        "forbidden",
+        "taken",
+        "capacity",
+        "not_offered",
+        "offline",
+        "unavailable",
+    }
+)
 
 
 class ProtocolError(ValueError):
@@ -47,6 +88,124 @@ def _payload_size(payload: Any) -> int:
         raise ProtocolError("bad_request", "payload is not JSON") from None
 
 
+def _object(payload: Any, shape: str) -> Dict[str, Any]:
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ProtocolError("bad_request", f"expected an object {shape}")
+    if _payload_size(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("too_long", f"payload is over {MAX_PAYLOAD_BYTES} bytes")
+    return payload
+
+
+def _text(payload: Dict[str, Any], name: str = "text", limit: int = MAX_TEXT_CHARS) -> str:
+    text = payload.get(name)
+    if not isinstance(text, str):
+        raise ProtocolError("bad_request", f"`{name}` must be a string")
+    if len(text) > limit:
+        raise ProtocolError("too_long", f"`{name}` is longer than {limit} characters")
+    if not text.strip():
+        raise ProtocolError("empty", f"`{name}` is empty")
+    return text.strip()
+
+
+def _client_id(payload: Dict[str, Any]) -> str:
+    client_id = payload.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ProtocolError("bad_request", "`client_id` must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return client_id
+
+
+def conversation_ref(payload: Any) -> str:
+    """The `conversation_id` of an /agent event."""
+    body = _object(payload, "{conversation_id}")
+    cid = body.get("conversation_id")
+    if not isinstance(cid, str) or not CONVERSATION_ID.match(cid):
+        raise ProtocolError("bad_request", "`conversation_id` must be a conversation id (c_ + 16 hex digits)")
+    return cid
+
+
+def language(payload: Any, name: str = "language", required: bool = True) -> Optional[str]:
+    body = _object(payload, "{" + name + "}")
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not LANGUAGE.match(value):
+        raise ProtocolError("bad_request", f"`{name}` must be an ISO 639-1 code such as en, bn, ml")
+    return value
+
+
+def flag(payload: Any, name: str) -> bool:
+    value = _object(payload, "{" + name + ": bool}").get(name)
+    if not isinstance(value, bool):
+        raise ProtocolError("bad_request", f"`{name}` must be true or false")
+    return value
+
+
+def after_seq(payload: Any) -> int:
+    value = _object(payload, "{after_seq}").get("after_seq", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError("bad_request", "`after_seq` must be a whole number >= 0")
+    return value
+
+
+@dataclass(frozen=True)
+class AgentMessage:
+    conversation_id: str
+    text: str
+    client_id: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> AgentMessage:
+        body = _object(payload, "{conversation_id, text, client_id}")
+        return cls(conversation_ref(body), _text(body), _client_id(body))
+
+
+@dataclass(frozen=True)
+class OfflineMessage:
+    text: str
+    contact: str
+    client_id: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> OfflineMessage:
+        body = _object(payload, "{text, contact, client_id}")
+        return cls(_text(body), _text(body, "contact", MAX_CONTACT_CHARS), _client_id(body))
+
+
+@dataclass(frozen=True)
+class Transfer:
+    conversation_id: str
+    to: str
+
+    @classmethod
+    def parse(cls, payload: Any) -> Transfer:
+        body = _object(payload, "{conversation_id, to}")
+        to = body.get("to")
+        if not isinstance(to, str) or not re.match(r"^[a-z0-9_.-]{2,32}$", to):
+            raise ProtocolError("bad_request", "`to` must be an agent's username")
+        return cls(conversation_ref(body), to)
+
+
+@dataclass(frozen=True)
+class Close:
+    conversation_id: str
+    resolution: str
+    note: str
+
+    @classmethod
+    def parse(cls, payload: Any, codes: frozenset) -> Close:
+        body = _object(payload, "{conversation_id, resolution, note?}")
+        resolution, note = body.get("resolution"), body.get("note") or ""
+        if resolution not in codes:
+            raise ProtocolError("bad_request", f"`resolution` must be one of {', '.join(sorted(codes))}")
+        if not isinstance(note, str):
+            raise ProtocolError("bad_request", "`note` must be a string")
+        if len(note) > MAX_NOTE_CHARS:
+            raise ProtocolError("too_long", f"`note` is longer than {MAX_NOTE_CHARS} characters")
+        return cls(conversation_ref(body), resolution, note.strip())
+
+
 @dataclass(frozen=True)
 class VisitorMessage:
     text: str
@@ -56,35 +215,9 @@ class VisitorMessage:
     def parse(cls, payload: Any) -> VisitorMessage:
         if not isinstance(payload, dict):
             raise ProtocolError("bad_request", "expected an object {text, client_id}")
-        if _payload_size(payload) > MAX_PAYLOAD_BYTES:
-            raise ProtocolError("too_long", f"payload is over {MAX_PAYLOAD_BYTES} bytes")
-        text, client_id = payload.get("text"), payload.get("client_id")
-        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-            raise ProtocolError("bad_request", "`client_id` must be 1-64 characters of A-Z a-z 0-9 _ . : -")
-        if not isinstance(text, str):
-            raise ProtocolError("bad_request", "`text` must be a string")
-        if len(text) > MAX_TEXT_CHARS:
-            raise ProtocolError("too_long", f"`text` is longer than {MAX_TEXT_CHARS} characters")
-        if not text.strip():
-            raise ProtocolError("empty", "`text` is empty")
-        return cls(text=text.strip(), client_id=client_id)
-
-
-@dataclass(frozen=True)
-class Message:
-    id: str
-    conversation_id: str
-    sender: str
-    text: str
-    lang: Optional[str]
-    meta: Dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.sender not in SENDERS:
-            raise ValueError(f"unknown sender {self.sender!r}")
-
-    def to_wire(self) -> Dict[str, Any]:
-        return asdict(self)
+        body = _object(payload, "{text, client_id}")
+        client_id = _client_id(body)
+        return cls(text=_text(body), client_id=client_id)
 
 
 @dataclass(frozen=True)
@@ -93,10 +226,52 @@ class Status:
     position: Optional[int] = None
     eta_seconds: Optional[int] = None
     agent: Optional[Dict[str, str]] = None
+    offline: bool = False
 
     def to_wire(self) -> Dict[str, Any]:
         return asdict(self)
 
 
+def message_wire(stored: Dict[str, Any], audience: str) -> Dict[str, Any]:
+    """A stored message (handoff/store.py) as MESSAGE for `visitor` or `agent` (docs/protocol.md).
+
+    Visitors see an agent's translated message in their language, with the
+    original in `meta.original`; agents see every original, with the
+    translation made for them in `translation` (visitor messages) or
+    `meta.translated` (their own messages: what the visitor got).
+    """
+    if stored.get("sender") not in SENDERS:
+        raise ValueError(f"unknown sender {stored.get('sender')!r}")
+    cid, seq = stored["conversation_id"], int(stored["seq"])
+    wire = {
+        "id": f"{cid}:{seq}",
+        "seq": seq,
+        "conversation_id": cid,
+        "sender": stored["sender"],
+        "text": stored["text"],
+        "lang": stored.get("lang"),
+        "at": stored.get("at"),
+        "meta": dict(stored.get("meta") or {}),
+    }
+    translated = stored.get("translated")
+    if audience == "visitor":
+        if translated:
+            wire["meta"].update(
+                machine_translated=True, original={"text": stored["text"], "lang": stored.get("lang")}
+            )
+            wire["text"], wire["lang"] = translated["text"], translated["lang"]
+    elif audience == "agent":
+        if translated:
+            wire["meta"]["translated"] = translated
+        if stored.get("translation"):
+            wire["translation"] = stored["translation"]
+    else:
+        raise ValueError(f"unknown audience {audience!r}")
+    return wire
+
+
 def ok_ack(**fields: Any) -> Dict[str, Any]:
     return {"ok": True, **fields}
+
+
+object_payload = _object

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from handoff import protocol
-from handoff.protocol import Message, ProtocolError, Status, VisitorMessage
+from handoff.protocol import ProtocolError, Status, VisitorMessage, message_wire
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 
@@ -43,33 +43,83 @@ def test_text_of_exactly_the_limit_is_accepted():
     assert len(VisitorMessage.parse({"text": "a" * 4000, "client_id": "c"}).text) == 4000
 
 
+STORED_AGENT_REPLY = {
+    "seq": 3,
+    "conversation_id": "c_0123456789abcdef",
+    "sender": "agent",
+    "text": "Your refund was sent today.",
+    "lang": "en",
+    "at": 1795000000.0,
+    "meta": {"agent": {"name": "Asha"}},
+    "translated": {"text": "আপনার রিফান্ড আজ পাঠানো হয়েছে।", "lang": "bn"},
+}
+
+
 def test_message_and_status_wire_format_match_the_doc():
-    wire = Message("m1", "conv", "bot", "hi", "en", {"topic": "order_status"}).to_wire()
-    assert list(wire) == ["id", "conversation_id", "sender", "text", "lang", "meta"]
-    assert list(Status("queued", 2, 60).to_wire()) == ["state", "position", "eta_seconds", "agent"]
-    for name in (
-        "id",
-        "conversation_id",
-        "sender",
-        "text",
-        "lang",
-        "meta",
-        "state",
-        "position",
-        "eta_seconds",
-    ):
+    wire = message_wire(STORED_AGENT_REPLY, "visitor")
+    assert list(wire) == ["id", "seq", "conversation_id", "sender", "text", "lang", "at", "meta"]
+    assert wire["id"] == "c_0123456789abcdef:3"
+    assert list(Status("queued", 2, 60).to_wire()) == ["state", "position", "eta_seconds", "agent", "offline"]
+    for name in list(wire) + list(Status("bot").to_wire()):
         assert f'"{name}"' in DOC
+
+
+def test_visitor_sees_the_translation_and_the_original_agent_sees_both():
+    visitor = message_wire(STORED_AGENT_REPLY, "visitor")
+    assert (visitor["text"], visitor["lang"]) == ("আপনার রিফান্ড আজ পাঠানো হয়েছে।", "bn")
+    assert visitor["meta"]["machine_translated"] is True
+    assert visitor["meta"]["original"] == {"text": "Your refund was sent today.", "lang": "en"}
+    agent = message_wire(STORED_AGENT_REPLY, "agent")
+    assert (agent["text"], agent["lang"]) == ("Your refund was sent today.", "en")
+    assert agent["meta"]["translated"]["lang"] == "bn"
+    stored_visitor = {**STORED_AGENT_REPLY, "sender": "visitor", "translated": None}
+    stored_visitor["translation"] = {"text": "hello", "lang": "en"}
+    assert "translation" not in message_wire(stored_visitor, "visitor")
+    assert message_wire(stored_visitor, "agent")["translation"] == {"text": "hello", "lang": "en"}
 
 
 def test_unknown_sender_is_rejected():
     with pytest.raises(ValueError):
-        Message("m1", "conv", "robot", "hi", "en")
+        message_wire({**STORED_AGENT_REPLY, "sender": "robot"}, "visitor")
+
+
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"conversation_id": "c_0123456789abcdef", "text": "hi", "client_id": "a"}, None),
+        ({"conversation_id": "../../etc", "text": "hi", "client_id": "a"}, "bad_request"),
+        ({"conversation_id": "c_0123456789abcdef", "text": " ", "client_id": "a"}, "empty"),
+        ({"conversation_id": "c_0123456789abcdef", "text": "x" * 4001, "client_id": "a"}, "too_long"),
+        ({"conversation_id": "c_0123456789abcdef", "text": "hi"}, "bad_request"),
+        ("not an object", "bad_request"),
+    ],
+)
+def test_agent_message_validation(payload, code):
+    if code is None:
+        assert protocol.AgentMessage.parse(payload).text == "hi"
+    else:
+        with pytest.raises(ProtocolError) as error:
+            protocol.AgentMessage.parse(payload)
+        assert error.value.code == code
+
+
+def test_close_needs_a_known_resolution_code():
+    codes = frozenset({"resolved", "not_resolved", "follow_up"})
+    ok = protocol.Close.parse({"conversation_id": "c_0123456789abcdef", "resolution": "resolved"}, codes)
+    assert (ok.resolution, ok.note) == ("resolved", "")
+    with pytest.raises(ProtocolError):
+        protocol.Close.parse({"conversation_id": "c_0123456789abcdef", "resolution": "fixed"}, codes)
 
 
 def test_every_error_code_and_event_is_documented():
     documented_codes = set(re.findall(r"^\| `([a-z_]+)` \| ", DOC, flags=re.M))
     assert protocol.ERROR_CODES <= documented_codes
-    for event in (protocol.VISITOR_MESSAGE, protocol.MESSAGE, protocol.STATUS, protocol.ERROR):
-        assert f"`{event}`" in DOC
+    events = [
+        value for name, value in vars(protocol).items() if name.isupper() and name.replace("_", "").isalpha()
+    ]
+    events = [e for e in events if isinstance(e, str) and not e.startswith("/")]
+    assert len(events) >= 25
+    for event in events:
+        assert f"`{event}`" in DOC, f"event {event!r} is not in docs/protocol.md"
     assert f"at most {protocol.MAX_TEXT_CHARS} characters" in DOC
     assert f"at most {protocol.MAX_PAYLOAD_BYTES // 1024} KiB" in DOC

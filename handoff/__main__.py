@@ -1,0 +1,5 @@
+import sys
+
+from handoff.app import main
+
+sys.exit(main())

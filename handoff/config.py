@@ -1,0 +1,96 @@
+"""The handoff service's settings, read from the environment only (no files, no I/O at import).
+
+| variable | default | meaning |
+|---|---|---|
+| `HANDOFF_HOST` / `HANDOFF_PORT` | 127.0.0.1 / 8080 | where the service listens |
+| `REDIS_URL` | (embedded) | a Redis server; without it the service starts its own (handoff/embedded_redis.py) |
+| `HANDOFF_DATA_DIR` | var/handoff | embedded Redis data, the token secret |
+| `RASA_URL` | http://127.0.0.1:5005 | the Rasa server (the `handoff` channel, bot/channels.py) |
+| `TRANSLATOR_URL` | http://127.0.0.1:5070 | the translator service (translator/server.py) |
+| `HANDOFF_SECRET` | (file in the data dir) | HMAC key for agent and visitor tokens, >= 32 characters |
+| `HANDOFF_TOKEN_TTL` | 43200 | agent token lifetime, seconds |
+| `HANDOFF_ROUTE_ALL_AFTER` | 60 | seconds before a queued chat is offered to agents of any language |
+| `HANDOFF_AGENT_GRACE` | 60 | seconds an agent's chats stay theirs after their last socket goes |
+| `HANDOFF_DEFAULT_WAIT` | 120 | assumed wait per queue position before any wait was measured |
+| `HANDOFF_HOURS` / `HANDOFF_TZ` | always open / UTC | opening hours, e.g. `mon-fri 09:00-17:00` |
+| `HANDOFF_CONSOLE_DIR` | build/widget | built front-end (agent console) |
+| `HANDOFF_CANNED_REPLIES` | data/handoff/canned_replies.yml | canned replies per language |
+| `HANDOFF_CORS_ORIGINS` | * | origins allowed to open visitor sockets (comma-separated) |
+| `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping, Optional, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> Path:
+    path = Path(env.get(name) or default)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: Optional[str] = None
+    data_dir: Path = REPO_ROOT / "var" / "handoff"
+    rasa_url: str = "http://127.0.0.1:5005"
+    translator_url: str = "http://127.0.0.1:5070"
+    secret: Optional[str] = None
+    token_ttl: int = 12 * 3600
+    route_all_after: int = 60
+    agent_grace: int = 60
+    default_wait: int = 120
+    hours: str = ""
+    timezone: str = "UTC"
+    console_dir: Path = REPO_ROOT / "build" / "widget"
+    canned_replies: Path = REPO_ROOT / "data" / "canned_replies.yml"
+    cors_origins: Tuple[str, ...] = field(default=("*",))
+    rasa_timeout: int = 30
+    sweep_interval: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
+        env = os.environ if env is None else env
+        origins = tuple(o.strip() for o in env.get("HANDOFF_CORS_ORIGINS", "*").split(",") if o.strip())
+        return cls(
+            host=env.get("HANDOFF_HOST") or "127.0.0.1",
+            port=_int(env, "HANDOFF_PORT", 8080, 1),
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=_path(env, "HANDOFF_DATA_DIR", "var/handoff"),
+            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            translator_url=(env.get("TRANSLATOR_URL") or "http://127.0.0.1:5070").rstrip("/"),
+            secret=env.get("HANDOFF_SECRET") or None,
+            token_ttl=_int(env, "HANDOFF_TOKEN_TTL", 12 * 3600, 60),
+            route_all_after=_int(env, "HANDOFF_ROUTE_ALL_AFTER", 60),
+            agent_grace=_int(env, "HANDOFF_AGENT_GRACE", 60),
+            default_wait=_int(env, "HANDOFF_DEFAULT_WAIT", 120, 1),
+            hours=env.get("HANDOFF_HOURS", ""),
+            timezone=env.get("HANDOFF_TZ") or "UTC",
+            console_dir=_path(env, "HANDOFF_CONSOLE_DIR", "build/widget"),
+            canned_replies=_path(env, "HANDOFF_CANNED_REPLIES", "data/handoff/canned_replies.yml"),
+            cors_origins=origins or ("*",),
+            rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)

@@ -1,0 +1,203 @@
+"""The handoff service as a real process, and real Socket.IO clients for visitors and agents."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import socketio
+
+from tests.support.processes import REPO_ROOT, SVC_VENV, Service, base_env
+
+TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
+PASSWORD = "correct horse battery"
+
+
+def handoff_service(
+    name: str,
+    port: int,
+    redis_url: str,
+    rasa_url: str,
+    translator_url: str,
+    log_dir: Path,
+    **env: str,
+) -> Service:
+    settings = {
+        "HANDOFF_PORT": str(port),
+        "REDIS_URL": redis_url,
+        "RASA_URL": rasa_url,
+        "TRANSLATOR_URL": translator_url,
+        "HANDOFF_SECRET": TEST_SECRET,
+        "HANDOFF_DATA_DIR": str(log_dir / f"{name}-data"),
+        "HANDOFF_RASA_TIMEOUT": "10",
+    }
+    settings.update(env)
+    return Service(
+        name,
+        [str(SVC_VENV / "bin" / "python"), "-m", "handoff", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health",
+        base_env(**settings),
+        log_dir,
+        startup_timeout=60,
+    )
+
+
+def add_agent(
+    redis_url: str,
+    username: str,
+    languages: str = "en",
+    role: str = "agent",
+    capacity: int = 3,
+    display_name: Optional[str] = None,
+) -> None:
+    """Create an agent with the project's CLI (python -m handoff.users), as an admin would."""
+    argv = [
+        str(SVC_VENV / "bin" / "python"),
+        "-m",
+        "handoff.users",
+        "--redis-url",
+        redis_url,
+        "add",
+        username,
+    ]
+    argv += ["--role", role, "--languages", languages, "--capacity", str(capacity), "--password-stdin"]
+    argv += ["--display-name", display_name or username.capitalize()]
+    subprocess.run(argv, input=PASSWORD + "\n", text=True, cwd=REPO_ROOT, env=base_env(), check=True)
+
+
+def login(base_url: str, username: str, password: str = PASSWORD) -> Dict[str, Any]:
+    request = urllib.request.Request(
+        base_url + "/api/login",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class Client:
+    """A python-socketio AsyncClient on one namespace that records every event it receives."""
+
+    namespace = "/"
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: List[tuple] = []
+        self._changed = asyncio.Event()
+
+        @self.sio.on("*", namespace=self.namespace)
+        async def record(event: str, *args: Any) -> None:
+            self.events.append((event, args[0] if args else None))
+            self._changed.set()
+
+        @self.sio.on("connect_error", namespace=self.namespace)
+        async def refused(data: Any = None) -> None:
+            self.events.append(("connect_error", data))
+
+    async def connect(self, auth: Optional[Dict[str, Any]] = None) -> Client:
+        await self.sio.connect(
+            self.base_url,
+            namespaces=[self.namespace],
+            auth=auth or {},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        return self
+
+    async def disconnect(self) -> None:
+        await self.sio.disconnect()
+
+    async def call(self, event: str, data: Any = None, timeout: float = 20) -> Any:
+        return await self.sio.call(
+            event, data if data is not None else {}, namespace=self.namespace, timeout=timeout
+        )
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self.sio.emit(event, data, namespace=self.namespace)
+
+    def received(self, event: str) -> List[Any]:
+        return [data for name, data in self.events if name == event]
+
+    async def wait_for(self, event: str, predicate: Any = lambda data: True, timeout: float = 20) -> Any:
+        """The first `event` (already received or still to come) whose payload satisfies `predicate`."""
+        seen = 0
+
+        async def scan() -> Any:
+            nonlocal seen
+            while True:
+                for name, data in self.events[seen:]:
+                    seen += 1
+                    if name == event and predicate(data):
+                        return data
+                self._changed.clear()
+                await self._changed.wait()
+
+        seen = 0
+        try:
+            return await asyncio.wait_for(scan(), timeout)
+        except TimeoutError:
+            recent = [name for name, _ in self.events[-15:]]
+            raise AssertionError(f"no {event!r} matching within {timeout}s; last events: {recent}") from None
+
+
+class Visitor(Client):
+    namespace = "/chat"
+
+    async def say(self, text: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+        ack = await self.call("visitor_message", {"text": text, "client_id": client_id or uuid.uuid4().hex})
+        assert ack["ok"], ack
+        return ack
+
+    def messages(self, sender: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [m for m in self.received("message") if sender is None or m["sender"] == sender]
+
+    async def wait_message(
+        self, sender: str, after_seq: int = 0, timeout: float = 20, **meta: Any
+    ) -> Dict[str, Any]:
+        def match(m: Dict[str, Any]) -> bool:
+            return (
+                m["sender"] == sender
+                and m["seq"] > after_seq
+                and all(m["meta"].get(k) == v for k, v in meta.items())
+            )
+
+        return await self.wait_for("message", match, timeout)
+
+    async def wait_state(self, state: str, timeout: float = 20) -> Dict[str, Any]:
+        return await self.wait_for("status", lambda s: s["state"] == state, timeout)
+
+
+class AgentClient(Client):
+    namespace = "/agent"
+
+    @classmethod
+    async def logged_in(cls, base_url: str, username: str) -> AgentClient:
+        token = login(base_url, username)["token"]
+        return await cls(base_url).connect({"token": token})  # type: ignore[return-value]
+
+    async def claim(self, cid: str) -> Dict[str, Any]:
+        return await self.call("claim", {"conversation_id": cid})
+
+    async def reply(self, cid: str, text: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+        return await self.call(
+            "agent_message",
+            {"conversation_id": cid, "text": text, "client_id": client_id or uuid.uuid4().hex},
+        )
+
+    async def wait_queued(self, cid: str, timeout: float = 20) -> Dict[str, Any]:
+        async def poll() -> Dict[str, Any]:
+            while True:
+                ack = await self.call("queue")
+                for entry in ack["queue"]:
+                    if entry["conversation_id"] == cid:
+                        return entry
+                await asyncio.sleep(0.2)
+
+        return await asyncio.wait_for(poll(), timeout)
