@@ -19,6 +19,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export TRANSLATOR_PORT ?= 5070
+export HANDOFF_PORT ?= 8080
+export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export TRANSLATOR_URL ?= http://127.0.0.1:$(TRANSLATOR_PORT)
 export MODEL SVC_PY RASA_BIN
 
@@ -28,7 +30,7 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test validate train compile test-python test-stories lint bench bench-fast bench-banking77 translation-model clean
+.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-banking77 translation-model clean
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -75,8 +77,12 @@ train: $(MODEL) ## Train the model (only when content, config or components chan
 
 # --- run ------------------------------------------------------------------
 
-run: setup $(MODEL) ## Start translator, action server and Rasa (ports 5070, 5055, 5005); Ctrl-C stops all
+run: setup $(MODEL) widget ## Start everything: handoff service + console (8080), Rasa (5005), actions, translator; Ctrl-C stops all
 	$(SVC_PY) scripts/supervise.py Procfile
+
+agent: $(SVC_VENV)/.installed ## Create an agent for the console: make agent NAME=asha LANGS=bn,en [ROLE=admin] (asks for a password)
+	@test -n "$(NAME)" || { echo "usage: make agent NAME=username LANGS=en,bn [ROLE=agent|admin] [CAPACITY=3]"; exit 2; }
+	$(SVC_PY) -m handoff.users add $(NAME) --languages $(or $(LANGS),en) --role $(or $(ROLE),agent) --capacity $(or $(CAPACITY),3)
 
 translation-model: $(SVC_VENV)/.installed ## Install an offline translation model: make translation-model FILE=x.argosmodel
 	@test -n "$(FILE)" || { echo "usage: make translation-model FILE=path/to/model.argosmodel"; exit 2; }
@@ -84,9 +90,12 @@ translation-model: $(SVC_VENV)/.installed ## Install an offline translation mode
 
 # --- tests ----------------------------------------------------------------
 
-test: setup lint validate $(MODEL) test-python test-stories ## Install, train if needed, run every test
+test: setup lint validate $(MODEL) widget browser test-widget test-python test-stories ## Install, train if needed, run every test
 
-test-python: setup $(MODEL) ## pytest in both environments (unit + integration with the real model)
+test-widget: widget ## Unit tests of the front-end logic (node --test)
+	cd widget && npm test
+
+test-python: setup $(MODEL) widget browser ## pytest in both environments (unit + integration with the real model, Chromium)
 	$(SVC_PY) -m pytest tests/translator tests/handoff
 	$(RASA_PY) -m pytest tests/bot
 
@@ -112,3 +121,24 @@ bench-banking77: setup ## Banking77: train the NLU pipeline on train.csv, score 
 
 clean: ## Remove build output, models and results (keeps the environments)
 	rm -rf build models results .pytest_cache
+
+# --- agent console (widget/) and the browser for its test -----------------
+
+.PHONY: widget browser
+WIDGET_SOURCES := widget/package.json widget/package-lock.json widget/vite.config.js \
+	$(wildcard widget/console/*.html widget/console/src/*.js widget/console/src/*.css)
+
+widget/node_modules/.package-lock.json: widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund
+	touch $@
+
+build/widget/console/index.html: widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
+	cd widget && npm run build
+	touch $@
+
+widget: build/widget/console/index.html ## Build the agent console (widget/ -> build/widget/console/, served at /console/)
+
+browser: ## Install Debian's Chromium and Noto fonts for the browser test (apt-get; needs root)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-core; \
+	else echo "chromium and fonts-noto-core are installed"; fi

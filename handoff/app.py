@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 import socketio
 import yaml
@@ -66,8 +66,10 @@ def redis_client(url: str) -> Redis:
     )
 
 
-def create_app(settings: Settings, redis_url: str, name: str = "handoff") -> Any:
-    """The ASGI application. Nothing connects until the server starts."""
+def create_app(
+    settings: Settings, redis_url: str, name: str = "handoff", on_stop: Optional[Callable[[], None]] = None
+) -> Any:
+    """The ASGI application. Nothing connects until the server starts; `on_stop` runs after it stops."""
     manager = socketio.AsyncRedisManager(redis_url, channel="handoff-socketio")
     origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, cors_allowed_origins=origins)
@@ -107,6 +109,8 @@ def create_app(settings: Settings, redis_url: str, name: str = "handoff") -> Any
         await rasa.close()
         await translator.close()
         await redis.aclose()
+        if on_stop is not None:  # uvicorn re-raises SIGTERM after shutdown: clean up here, not after run()
+            await asyncio.get_running_loop().run_in_executor(None, on_stop)
 
     @app.get("/health")
     async def health(request: Request) -> Any:
@@ -176,13 +180,13 @@ def main(argv: Optional[list] = None) -> int:
     settings = Settings.from_env()
     settings = settings.with_(host=args.host or settings.host, port=args.port or settings.port)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    redis_url, embedded = resolve_redis_url(settings.redis_url, settings.data_dir / "redis")
+    redis_url, embedded = resolve_redis_url(settings.redis_url, settings.embedded_redis_dir)
     log.info("redis: %s%s", redis_url, " (embedded)" if embedded else "")
     try:
         import uvicorn
 
         uvicorn.run(
-            create_app(settings, redis_url),
+            create_app(settings, redis_url, on_stop=embedded.stop if embedded else None),
             host=settings.host,
             port=settings.port,
             log_level="warning",

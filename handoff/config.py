@@ -92,5 +92,10 @@ class Settings:
             rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
         )
 
+    @property
+    def embedded_redis_dir(self) -> Path:
+        """Where the embedded Redis keeps its socket and data (shared by the service and the users CLI)."""
+        return self.data_dir / "redis"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)

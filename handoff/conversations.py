@@ -394,14 +394,12 @@ class Handoff:
         agent_lang = agent.languages[0] if agent and agent.languages else "en"
         speaks = agent is None or visitor_lang in agent.languages
         enabled = {"on": True, "off": False}.get(conv.translation, not speaks)
-        reason = None
-        if enabled:
-            reason = await self.translator.why_not(visitor_lang, agent_lang) or await self.translator.why_not(
-                agent_lang, visitor_lang
-            )
+        reason = await self.translator.why_not(visitor_lang, agent_lang) or await self.translator.why_not(
+            agent_lang, visitor_lang
+        )
         return {
             "enabled": enabled,
-            "available": enabled and reason is None,
+            "available": reason is None,
             "visitor_lang": visitor_lang,
             "agent_lang": agent_lang,
             "reason": reason,
@@ -452,7 +450,7 @@ class Handoff:
     async def translate_for_agent(self, conv: Conversation, stored: Dict[str, Any]) -> Dict[str, Any]:
         agent = await self.users.get(conv.agent) if conv.agent else None
         state = await self.translation_state(conv, agent)
-        if not state["available"]:
+        if not (state["enabled"] and state["available"]):
             return stored
         source = stored.get("lang") or state["visitor_lang"]
         if source == state["agent_lang"]:
@@ -540,7 +538,7 @@ class Handoff:
         state = await self.translation_state(conv, agent)
         translated = None
         agent_lang = state["agent_lang"]
-        if state["available"] and state["visitor_lang"] != agent_lang:
+        if state["enabled"] and state["available"] and state["visitor_lang"] != agent_lang:
             try:
                 result = await self.translator.translate(message.text, agent_lang, state["visitor_lang"])
                 translated = {"text": result.text, "lang": result.target}

@@ -54,7 +54,6 @@ from handoff.embedded_redis import EmbeddedRedis, resolve_redis_url
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Where the service keeps its embedded Redis inside HANDOFF_DATA_DIR (handoff/app.py
 # main()): the CLI must open the very same server, so keep the two in step.
-EMBEDDED_REDIS_SUBDIR = "redis"
 
 
 class CommandError(Exception):
@@ -259,7 +258,7 @@ def main(
         try:
             settings = Settings.from_env(env)
             url, embedded = resolve_redis_url(
-                args.redis_url or settings.redis_url, settings.data_dir / EMBEDDED_REDIS_SUBDIR
+                args.redis_url or settings.redis_url, settings.embedded_redis_dir
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise CommandError(f"no Redis: {exc}") from None
