@@ -357,15 +357,16 @@ class Store:
         """Store a message; returns (seq, stored). A repeated client_id returns the first seq, stored=False."""
         body = json.dumps({**message, "at": message.get("at") or time.time()}, ensure_ascii=False)
         guards = [part for pair in expect for part in pair]
-        seq, outcome = await self._append(
+        result = await self._append(
             keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients"],
             args=[client_id, body, str(len(expect)), *guards, repr(time.time())],
         )
-        if int(seq) == -2:
+        seq, outcome = int(result[0]), str(result[1])
+        if seq == -2:
             raise NotFound(cid)
-        if int(seq) == -1:
-            raise Conflict("eq", str(outcome), "")
-        return int(seq), outcome == "stored"
+        if seq == -1:
+            raise Conflict("eq", outcome, str(result[2]))
+        return seq, outcome == "stored"
 
     async def messages(self, cid: str, after_seq: int = 0) -> List[Dict[str, Any]]:
         raw = await self.redis.lrange(f"{conv_key(cid)}:msgs", max(0, after_seq), -1)

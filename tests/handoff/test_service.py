@@ -556,3 +556,35 @@ async def test_health_and_unique_ids(stack):
     with urllib.request.urlopen(stack["a"] + "/health", timeout=5) as response:
         health = json.loads(response.read())
     assert health == {"status": "ok", "redis": True, "rasa": True, "translator": True}
+
+
+async def test_outside_opening_hours_the_visitor_gets_the_offline_form(tmp_path, stack, clients):
+    """An agent is online, but the configured hours are closed: waiting visitors are offered the form."""
+    own = EmbeddedRedis(tmp_path / "redis")
+    redis_url = own.start()
+    add_agent(redis_url, "ravi", languages="en")
+    opens = (time.gmtime().tm_hour + 3) % 24
+    hours = f"daily {opens:02d}:00-{(opens + 1) % 24:02d}:00"
+    port = free_port()
+    service = handoff_service(
+        "closed", port, redis_url, stack["rasa_url"], stack["translator_url"], tmp_path, HANDOFF_HOURS=hours
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        agent = await clients("agent", base, "ravi")
+        await agent.wait_for("agent_session")
+        visitor = await clients("visitor", base, {"language": "en"})
+        await visitor.wait_for("session")
+        ack = await visitor.call("request_human", {})
+        assert ack["ok"] and ack["state"] == "queued"
+        status = await visitor.wait_for("status", lambda s: s["state"] == "queued")
+        assert status["offline"] is True
+        await visitor.wait_message("system", kind="offline")
+        sent = await visitor.call(
+            "offline_message", {"text": "Call me", "contact": "a@b.example", "client_id": "o1"}
+        )
+        assert sent["ok"], sent
+        await visitor.wait_state("closed")
+    finally:
+        service.stop()
+        own.stop()

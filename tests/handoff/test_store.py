@@ -1,0 +1,106 @@
+"""handoff/store.py against a real Redis: message ids, retries, guarded state changes, capacity."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from handoff.state import InvalidTransition, State
+from handoff.store import Change, Conflict, NotFound, Store, chats_key
+
+
+@pytest.fixture
+def store(redis_client):
+    return Store(redis_client)
+
+
+def visitor_message(cid, text):
+    return {"conversation_id": cid, "sender": "visitor", "text": text, "lang": "bn", "meta": {}}
+
+
+async def test_messages_get_gapless_seqs_and_a_retried_client_id_is_stored_once(store):
+    conv, created = await store.open_or_create("v_1", "bn")
+    assert created and conv.state is State.BOT
+    again, created_again = await store.open_or_create("v_1")
+    assert again.id == conv.id and not created_again
+
+    results = await asyncio.gather(
+        *(store.append(conv.id, visitor_message(conv.id, f"m{i}"), f"c{i}") for i in range(20))
+    )
+    assert sorted(seq for seq, _ in results) == list(range(1, 21))
+    seq, stored = await store.append(conv.id, visitor_message(conv.id, "m3 again"), "c3")
+    assert not stored and seq == dict((f"c{i}", s) for i, (s, _) in enumerate(results))["c3"]
+    messages = await store.messages(conv.id)
+    assert [m["seq"] for m in messages] == list(range(1, 21))
+    assert "m3 again" not in [m["text"] for m in messages]
+    assert [m["seq"] for m in await store.messages(conv.id, after_seq=18)] == [19, 20]
+    assert (await store.get(conv.id)).last_seq == 20
+
+
+async def test_append_guards_and_missing_conversations(store):
+    conv, _ = await store.open_or_create("v_2")
+    with pytest.raises(Conflict):
+        await store.append(conv.id, visitor_message(conv.id, "x"), "g1", expect=[("state", "assigned")])
+    with pytest.raises(NotFound):
+        await store.append("c_" + "0" * 16, visitor_message("c_" + "0" * 16, "x"), "g2")
+    assert await store.messages(conv.id) == []
+
+
+async def test_update_message_adds_fields_but_never_changes_text_or_seq(store):
+    conv, _ = await store.open_or_create("v_3")
+    seq, _ = await store.append(conv.id, visitor_message(conv.id, "আমার অর্ডার"), "u1")
+    updated = await store.update_message(
+        conv.id, seq, text="changed", translation={"text": "my order", "lang": "en"}
+    )
+    assert (updated["text"], updated["seq"]) == ("আমার অর্ডার", seq)
+    assert (await store.message(conv.id, seq))["translation"] == {"text": "my order", "lang": "en"}
+
+
+async def test_only_one_of_many_concurrent_claims_wins(store):
+    conv, _ = await store.open_or_create("v_4")
+    await store.transition(conv, "escalate", Change().set(queued_at="1.0").zadd("queue", 1.0, conv.id))
+
+    async def claim(agent):
+        fresh = await store.get(conv.id)
+        change = Change().expect("agent", "").below_capacity(agent, 3).set(agent=agent)
+        change.zrem("queue", conv.id).sadd(chats_key(agent), conv.id)
+        try:
+            await store.transition(fresh, "claim", change)
+            return agent
+        except (InvalidTransition, Conflict):
+            return None
+
+    winners = [w for w in await asyncio.gather(*(claim(f"agent{i}") for i in range(10))) if w]
+    assert len(winners) == 1
+    final = await store.get(conv.id)
+    assert final.state is State.ASSIGNED and final.agent == winners[0]
+    assert await store.queue() == []
+    for i in range(10):
+        assert (await store.agent_chats(f"agent{i}") == [conv.id]) == (f"agent{i}" == winners[0])
+
+
+async def test_capacity_guard_and_invalid_transitions_change_nothing(store, redis_client):
+    await redis_client.sadd(chats_key("full"), "c_a", "c_b")
+    conv, _ = await store.open_or_create("v_5")
+    await store.transition(conv, "escalate", Change().zadd("queue", 2.0, conv.id))
+    change = Change().below_capacity("full", 2).set(agent="full").zrem("queue", conv.id)
+    with pytest.raises(Conflict) as conflict:
+        await store.transition(conv, "claim", change)
+    assert conflict.value.kind == "scard"
+    unchanged = await store.get(conv.id)
+    assert unchanged.state is State.QUEUED and unchanged.agent == ""
+    assert await store.queue_position(conv.id) == 1
+    with pytest.raises(InvalidTransition):
+        await store.transition(unchanged, "handback")
+
+
+async def test_presence_goes_stale_and_one_process_leads_the_sweep(store):
+    await store.heartbeat([("asha", "sid1"), ("asha", "sid2"), ("ravi", "sid3")], now=1000.0)
+    assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 2, "ravi": 1}
+    await store.drop_presence("asha", "sid1")
+    assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 1, "ravi": 1}
+    assert await store.online_agents(stale_after=10, now=1011.0) == {}
+    assert await store.try_lead("process-a", ttl=5)
+    assert not await store.try_lead("process-b", ttl=5)
+    assert await store.try_lead("process-a", ttl=5)
