@@ -92,7 +92,7 @@ def create_app(
         default_wait=settings.default_wait,
         sweep_interval=settings.sweep_interval,
     )
-    sio.register_namespace(ChatNamespace(handoff, signer))
+    sio.register_namespace(ChatNamespace(handoff, signer, settings.identity_secret))
     sio.register_namespace(AgentNamespace(handoff, signer))
 
     app = Sanic(name)
@@ -159,9 +159,13 @@ def create_app(
     async def root(request: Request) -> Any:
         return response.redirect("/console/")
 
-    if (console / "index.html").exists():
-        app.static("/console/", console, index="index.html", name="console")
-    else:
+    # Built front-ends (make widget): the agent console, and whatever else widget/ builds (issue 4).
+    for folder in ("console", "widget", "demo"):
+        if (settings.console_dir / folder / "index.html").exists() or (
+            settings.console_dir / folder
+        ).is_dir():
+            app.static(f"/{folder}/", settings.console_dir / folder, index="index.html", name=folder)
+    if not (console / "index.html").exists():
 
         @app.get("/console/<path:path>")
         async def console_missing(request: Request, path: str = "") -> Any:

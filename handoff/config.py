@@ -17,6 +17,7 @@
 | `HANDOFF_CANNED_REPLIES` | data/handoff/canned_replies.yml | canned replies per language |
 | `HANDOFF_CORS_ORIGINS` | * | origins allowed to open visitor sockets (comma-separated) |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
+| `HANDOFF_IDENTITY_SECRET` | (none) | key the host site signs customer ids with (identity verification) |
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Settings:
     canned_replies: Path = REPO_ROOT / "data" / "canned_replies.yml"
     cors_origins: Tuple[str, ...] = field(default=("*",))
     rasa_timeout: int = 30
+    identity_secret: Optional[str] = None
     sweep_interval: float = 2.0
 
     @classmethod
@@ -90,6 +92,7 @@ class Settings:
             canned_replies=_path(env, "HANDOFF_CANNED_REPLIES", "data/handoff/canned_replies.yml"),
             cors_origins=origins or ("*",),
             rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
+            identity_secret=env.get("HANDOFF_IDENTITY_SECRET") or None,
         )
 
     @property

@@ -13,6 +13,7 @@ service processes:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import secrets
@@ -387,6 +388,23 @@ class Handoff:
         await self.queue_changed()
         return p.ok_ack(state=State.CLOSED.value)
 
+    async def rate(self, vid: str, payload: Any) -> Dict[str, Any]:
+        """The visitor's satisfaction rating (1-5, optional comment and "was it resolved?") of their
+        latest conversation, once it is closed. Rating again replaces the earlier rating."""
+        rating = p.Rating.parse(payload)
+        cid = await self.store.latest_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None or conv.state is not State.CLOSED:
+            raise ProtocolError("invalid_state", "a conversation can be rated once it is closed")
+        value = {
+            "score": rating.score,
+            "comment": rating.comment,
+            "resolved": rating.resolved,
+            "at": time.time(),
+        }
+        await self.store.set_fields(conv.id, rating=value)
+        return p.ok_ack(conversation_id=conv.id)
+
     # --- agents: the packet and translation ---------------------------------
 
     async def translation_state(self, conv: Conversation, agent: Optional[Agent]) -> Dict[str, Any]:
@@ -438,11 +456,13 @@ class Handoff:
                 "page": visitor.get("page"),
                 "locale": visitor.get("locale"),
                 "language": visitor.get("language"),
+                "verified_id": visitor.get("verified_id"),
                 "returning": bool(earlier),
                 "earlier_conversations": earlier,
             },
             "translation": await self.translation_state(conv, agent),
             "resolution": conv.resolution,
+            "rating": json.loads(conv.raw["rating"]) if conv.raw.get("rating") else None,
             "offline": conv.offline,
             "messages": [message_wire(m, "agent") for m in await self.store.messages(conv.id)],
         }

@@ -23,6 +23,7 @@ HISTORY = "history"
 TYPING = "typing"
 SET_LANGUAGE = "set_language"
 LEAVE = "leave"
+RATE = "rate"
 # /chat, server -> client
 SESSION = "session"
 MESSAGE = "message"
@@ -204,6 +205,27 @@ class Close:
         if len(note) > MAX_NOTE_CHARS:
             raise ProtocolError("too_long", f"`note` is longer than {MAX_NOTE_CHARS} characters")
         return cls(conversation_ref(body), resolution, note.strip())
+
+
+@dataclass(frozen=True)
+class Rating:
+    score: int
+    comment: str
+    resolved: Optional[bool]
+
+    @classmethod
+    def parse(cls, payload: Any) -> Rating:
+        body = _object(payload, "{score, comment?, resolved?}")
+        score, comment, resolved = body.get("score"), body.get("comment") or "", body.get("resolved")
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ProtocolError("bad_request", "`score` must be a whole number from 1 to 5")
+        if not isinstance(comment, str):
+            raise ProtocolError("bad_request", "`comment` must be a string")
+        if len(comment) > MAX_NOTE_CHARS:
+            raise ProtocolError("too_long", f"`comment` is longer than {MAX_NOTE_CHARS} characters")
+        if resolved is not None and not isinstance(resolved, bool):
+            raise ProtocolError("bad_request", "`resolved` must be true, false or absent")
+        return cls(score, comment.strip(), resolved)
 
 
 @dataclass(frozen=True)

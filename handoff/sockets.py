@@ -6,6 +6,8 @@ errors into acks; the logic is in handoff/conversations.py.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
 import logging
 import secrets
@@ -48,9 +50,23 @@ def _short_text(value: Any, limit: int) -> Optional[str]:
 
 
 class ChatNamespace(socketio.AsyncNamespace):
-    def __init__(self, handoff: Handoff, signer: TokenSigner) -> None:
+    def __init__(self, handoff: Handoff, signer: TokenSigner, identity_secret: Optional[str] = None) -> None:
         super().__init__(p.CHAT_NAMESPACE)
         self.handoff, self.signer = handoff, signer
+        self.identity_secret = identity_secret.encode() if identity_secret else None
+
+    def verified_identity(self, identity: Any) -> Optional[str]:
+        """The host site's customer id, if it signed it: HMAC-SHA256(HANDOFF_IDENTITY_SECRET, id), hex."""
+        if self.identity_secret is None or not isinstance(identity, dict):
+            return None
+        customer, signature = identity.get("id"), identity.get("signature")
+        if not isinstance(customer, str) or not 0 < len(customer) <= 200 or not isinstance(signature, str):
+            return None
+        expected = hmac.new(self.identity_secret, customer.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature.lower()):
+            log.warning("visitor identity with a bad signature ignored")
+            return None
+        return customer
 
     async def on_connect(self, sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
@@ -73,6 +89,7 @@ class ChatNamespace(socketio.AsyncNamespace):
                 page=_short_text(auth.get("page"), MAX_PAGE_CHARS),
                 locale=_short_text(auth.get("locale"), MAX_LOCALE_CHARS),
                 language=language,
+                verified_id=self.verified_identity(auth.get("identity")),
             )
             session = await self.handoff.visitor_session(vid, last_seq)
         except (RedisError, OSError) as exc:
@@ -106,6 +123,9 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_leave(self, sid: str, data: Any = None) -> Any:
         return await self._call(sid, self.handoff.leave, data)
+
+    async def on_rate(self, sid: str, data: Any = None) -> Any:
+        return await self._call(sid, self.handoff.rate, data)
 
     async def on_typing(self, sid: str, data: Any = None) -> None:
         result = await self._call(sid, self.handoff.visitor_typing, data)

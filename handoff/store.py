@@ -17,6 +17,16 @@ Keys (one Redis database; no key is shared with Rasa):
 | `agents:last_seen` | hash | username -> last heartbeat of any of their sockets |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
+| `log:events` | stream | the outbox: one entry per stored change, for the SQL log (issue 5) |
+
+**The outbox.** Every write here also appends an entry to the `log:events`
+stream, in the same Lua script or MULTI as the write itself: `type`
+(`message`, `message_update`, `transition`, `conversation`, `visitor`,
+`rating`), `cid`, `vid`, `at` and `body` (JSON). A stored change therefore
+always has its log entry and vice versa; the log writer reads the stream with
+a consumer group, writes the SQL database idempotently (the entry id is
+unique) and acknowledges after the commit, so a database outage loses
+nothing and writes nothing twice.
 
 State changes go through one Lua script (`_CHANGE`): it checks guards (the
 state is what the caller saw, the agent is the caller, the agent has free
@@ -37,13 +47,14 @@ from redis.asyncio import Redis
 from handoff.state import InvalidTransition, State, Transition, next_state
 
 RECENT_WAITS = 20
+EVENTS = "log:events"
 
 # Appends a message unless its client_id was stored already. The message JSON
 # comes from Python without `seq`; the script prepends it, so the seq is the
 # list position and ids never have gaps. Optional guards: field/value pairs
 # that the conversation hash must hold.
 _APPEND = """
-local conv, msgs, clients = KEYS[1], KEYS[2], KEYS[3]
+local conv, msgs, clients, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local client_id, body, nguards = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', conv) == 0 then return {-2, 'missing'} end
 for i = 0, nguards - 1 do
@@ -57,9 +68,13 @@ if client_id ~= '' then
   if seen then return {tonumber(seen), 'duplicate'} end
 end
 local seq = redis.call('LLEN', msgs) + 1
-redis.call('RPUSH', msgs, '{"seq":' .. seq .. ',' .. string.sub(body, 2))
+local stored = '{"seq":' .. seq .. ',' .. string.sub(body, 2)
+redis.call('RPUSH', msgs, stored)
 if client_id ~= '' then redis.call('HSET', clients, client_id, seq) end
-redis.call('HSET', conv, 'updated_at', ARGV[4 + 2 * nguards], 'last_seq', seq)
+local now = ARGV[4 + 2 * nguards]
+redis.call('HSET', conv, 'updated_at', now, 'last_seq', seq)
+redis.call('XADD', events, '*', 'type', 'message', 'cid', ARGV[5 + 2 * nguards],
+           'vid', redis.call('HGET', conv, 'visitor_id') or '', 'at', now, 'body', stored)
 return {seq, 'stored'}
 """
 
@@ -71,6 +86,7 @@ return {seq, 'stored'}
 #   op `sadd <key> <member>` / `srem <key> <member>`
 #   op `del_if <key> <value>`       delete a string key if it holds value
 #   op `push_trim <key> <value> <n>` LPUSH and keep n items
+#   op `xadd <stream> <type> <cid> <at> <json>`    an outbox entry (see the module doc)
 _CHANGE = """
 local conv = KEYS[1]
 local i = 1
@@ -101,6 +117,10 @@ for _ = 1, nops do
   elseif op == 'del_if' then
     if redis.call('GET', ARGV[i + 1]) == ARGV[i + 2] then redis.call('DEL', ARGV[i + 1]) end
     i = i + 3
+  elseif op == 'xadd' then
+    redis.call('XADD', ARGV[i + 1], '*', 'type', ARGV[i + 2], 'cid', ARGV[i + 3],
+               'vid', redis.call('HGET', conv, 'visitor_id') or '', 'at', ARGV[i + 4], 'body', ARGV[i + 5])
+    i = i + 6
   elseif op == 'push_trim' then
     redis.call('LPUSH', ARGV[i + 1], ARGV[i + 2]); redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 3]) - 1)
     i = i + 4
@@ -173,6 +193,13 @@ class Conversation:
         )
 
 
+def _plain(name: str, value: Any) -> Any:
+    """A field value as the log should see it: times (`*_at`) as numbers."""
+    if name.endswith("_at") and isinstance(value, str):
+        return float(value)
+    return value
+
+
 def conv_key(cid: str) -> str:
     return f"conv:{cid}"
 
@@ -193,6 +220,7 @@ class Change:
         self.ops: List[str] = []
         self.count_guards = 0
         self.count_ops = 0
+        self.fields: Dict[str, Any] = {}
 
     def expect(self, name: str, value: str) -> Change:
         self.guards += ["eq", name, value]
@@ -210,6 +238,7 @@ class Change:
         return self
 
     def set(self, **fields: Any) -> Change:
+        self.fields.update(fields)
         for name, value in fields.items():
             if value is None:
                 self._op("hdel", name)
@@ -235,6 +264,9 @@ class Change:
     def push_trim(self, key: str, value: Any, keep: int) -> Change:
         return self._op("push_trim", key, value, keep)
 
+    def log(self, kind: str, cid: str, body: Dict[str, Any]) -> Change:
+        return self._op("xadd", EVENTS, kind, cid, repr(time.time()), json.dumps(body, ensure_ascii=False))
+
     def argv(self) -> List[str]:
         return [str(self.count_guards), *self.guards, str(self.count_ops), *self.ops]
 
@@ -254,6 +286,7 @@ class Store:
             pipe.hsetnx(key, "first_seen", repr(time.time()))
             if values:
                 pipe.hset(key, mapping=values)
+                self._xadd(pipe, "visitor", "", vid, values)
             pipe.hgetall(key)
             result = await pipe.execute()
         return result[-1]
@@ -298,6 +331,8 @@ class Store:
                         },
                     )
                     pipe.rpush(f"visitor:{vid}:convs", cid)
+                    created = {"state": State.BOT.value, "language": language, "created_at": now}
+                    self._xadd(pipe, "conversation", cid, vid, created)
                     await pipe.execute()
                 conv = await self.get(cid)
                 assert conv is not None
@@ -323,7 +358,22 @@ class Store:
             if v is not None
         }
         if mapping:
-            await self.redis.hset(conv_key(cid), mapping=mapping)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(conv_key(cid), mapping=mapping)
+                pipe.hget(conv_key(cid), "visitor_id")
+                self._xadd(pipe, "conversation", cid, "", {k: v for k, v in fields.items() if v is not None})
+                await pipe.execute()
+
+    @staticmethod
+    def _xadd(pipe: Any, kind: str, cid: str, vid: str, body: Dict[str, Any]) -> None:
+        entry = {"type": kind, "cid": cid, "vid": vid, "at": repr(time.time())}
+        pipe.xadd(EVENTS, {**entry, "body": json.dumps(body, ensure_ascii=False)})
+
+    async def log(self, kind: str, cid: str, vid: str, body: Dict[str, Any]) -> None:
+        """An outbox entry on its own (for facts that change nothing else here)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            self._xadd(pipe, kind, cid, vid, body)
+            await pipe.execute()
 
     async def apply(self, cid: str, change: Change) -> None:
         status, kind, name, have = await self._change(keys=[conv_key(cid)], args=change.argv())
@@ -336,6 +386,12 @@ class Store:
         change = change or Change()
         change.expect("state", conv.state.value)
         change.set(state=step.target.value, updated_at=repr(time.time()))
+        fields = {k: _plain(k, v) for k, v in change.fields.items() if k not in ("state", "updated_at")}
+        change.log(
+            "transition",
+            conv.id,
+            {"event": event, "from": step.source.value, "to": step.target.value, "fields": fields},
+        )
         try:
             await self.apply(conv.id, change)
         except Conflict as conflict:
@@ -358,8 +414,8 @@ class Store:
         body = json.dumps({**message, "at": message.get("at") or time.time()}, ensure_ascii=False)
         guards = [part for pair in expect for part in pair]
         result = await self._append(
-            keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients"],
-            args=[client_id, body, str(len(expect)), *guards, repr(time.time())],
+            keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients", EVENTS],
+            args=[client_id, body, str(len(expect)), *guards, repr(time.time()), cid],
         )
         seq, outcome = int(result[0]), str(result[1])
         if seq == -2:
@@ -390,6 +446,8 @@ class Store:
                     message.update({k: v for k, v in fields.items() if k not in ("seq", "text")})
                     pipe.multi()
                     pipe.lset(key, seq - 1, json.dumps(message, ensure_ascii=False))
+                    added = {k: v for k, v in fields.items() if k not in ("seq", "text")}
+                    self._xadd(pipe, "message_update", cid, "", {"seq": seq, **added})
                     await pipe.execute()
                     return message
                 except Exception as exc:  # WatchError: retry

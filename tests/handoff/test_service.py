@@ -588,3 +588,40 @@ async def test_outside_opening_hours_the_visitor_gets_the_offline_form(tmp_path,
     finally:
         service.stop()
         own.stop()
+
+
+async def test_rating_after_close_and_verified_identity(stack, clients, redis):
+    import hashlib
+    import hmac
+
+    from tests.support.handoff_service import IDENTITY_SECRET
+
+    signature = hmac.new(IDENTITY_SECRET.encode(), b"customer-829", hashlib.sha256).hexdigest()
+    visitor = await clients(
+        "visitor", stack["a"], {"identity": {"id": "customer-829", "signature": signature}}
+    )
+    vid = (await visitor.wait_for("session"))["visitor_id"]
+    forged = await clients(
+        "visitor", stack["a"], {"identity": {"id": "customer-830", "signature": signature}}
+    )
+    forged_vid = (await forged.wait_for("session"))["visitor_id"]
+    assert redis.hget(f"visitor:{vid}", "verified_id") == "customer-829"
+    assert redis.hget(f"visitor:{forged_vid}", "verified_id") is None
+
+    early = await visitor.call("rate", {"score": 5})
+    assert early["error"]["code"] == "invalid_state"  # nothing to rate yet
+    ack = await visitor.call("request_human", {})
+    boss = await clients("agent", stack["b"], "boss")
+    packet = (await boss.claim(ack["conversation_id"]))["conversation"]
+    assert packet["visitor"]["verified_id"] == "customer-829"
+    assert (await visitor.call("rate", {"score": 4}))["error"]["code"] == "invalid_state"  # not closed yet
+    assert (await boss.call("close", {"conversation_id": ack["conversation_id"], "resolution": "resolved"}))[
+        "ok"
+    ]
+    await visitor.wait_state("closed")
+    for bad in ({"score": 0}, {"score": 6}, {"score": "5"}, {"score": 5, "resolved": "yes"}):
+        assert (await visitor.call("rate", bad))["error"]["code"] == "bad_request"
+    rated = await visitor.call("rate", {"score": 5, "comment": "দারুণ", "resolved": True})
+    assert rated == {"ok": True, "conversation_id": ack["conversation_id"]}
+    packet = (await boss.call("open", {"conversation_id": ack["conversation_id"]}))["conversation"]
+    assert packet["rating"]["score"] == 5 and packet["rating"]["resolved"] is True

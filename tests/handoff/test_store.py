@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -104,3 +105,23 @@ async def test_presence_goes_stale_and_one_process_leads_the_sweep(store):
     assert await store.try_lead("process-a", ttl=5)
     assert not await store.try_lead("process-b", ttl=5)
     assert await store.try_lead("process-a", ttl=5)
+
+
+async def test_every_change_leaves_exactly_one_outbox_entry(store, redis_client):
+    conv, _ = await store.open_or_create("v_6", "ml")
+    await store.append(conv.id, visitor_message(conv.id, "hello"), "o1")
+    await store.append(conv.id, visitor_message(conv.id, "hello"), "o1")  # a retry: no second entry
+    await store.update_message(conv.id, 1, translation={"text": "hi", "lang": "en"})
+    await store.transition(conv, "escalate", Change().set(queued_at="12.5").zadd("queue", 12.5, conv.id))
+    with pytest.raises(InvalidTransition):
+        await store.transition(await store.get(conv.id), "handback")  # rejected: nothing logged
+    await store.set_fields(conv.id, translation="on")
+    await store.touch_visitor("v_6", page="https://shop.example/")
+    entries = await redis_client.xrange("log:events")
+    kinds = [fields["type"] for _, fields in entries]
+    assert kinds == ["conversation", "message", "message_update", "transition", "conversation", "visitor"]
+    message = json.loads(entries[1][1]["body"])
+    assert (message["seq"], message["text"], entries[1][1]["vid"]) == (1, "hello", "v_6")
+    transition = json.loads(entries[3][1]["body"])
+    assert transition == {"event": "escalate", "from": "bot", "to": "queued", "fields": {"queued_at": 12.5}}
+    assert all(fields["cid"] == conv.id for _, fields in entries[:5])

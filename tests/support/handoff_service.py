@@ -16,6 +16,7 @@ from tests.support.processes import REPO_ROOT, SVC_VENV, Service, base_env
 
 TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
 PASSWORD = "correct horse battery"
+IDENTITY_SECRET = "host-site-identity-secret"
 
 
 def handoff_service(
@@ -35,6 +36,7 @@ def handoff_service(
         "HANDOFF_SECRET": TEST_SECRET,
         "HANDOFF_DATA_DIR": str(log_dir / f"{name}-data"),
         "HANDOFF_RASA_TIMEOUT": "10",
+        "HANDOFF_IDENTITY_SECRET": IDENTITY_SECRET,
     }
     settings.update(env)
     return Service(
