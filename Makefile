@@ -30,7 +30,7 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-banking77 translation-model clean
+.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-banking77 translation-model clean migrate report seed
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -88,6 +88,17 @@ translation-model: $(SVC_VENV)/.installed ## Install an offline translation mode
 	@test -n "$(FILE)" || { echo "usage: make translation-model FILE=path/to/model.argosmodel"; exit 2; }
 	$(SVC_PY) -m translator.install $(FILE)
 
+# --- the conversation log and analytics (docs/metrics.md) ------------------
+
+migrate: $(SVC_VENV)/.installed ## Bring the SQL conversation log (DATABASE_URL, default var/handoff/log.db) to the latest schema
+	$(SVC_PY) -m handoff.analytics.db migrate
+
+report: $(SVC_VENV)/.installed ## FCR and the other measures: make report [FROM=2026-10-01] [TO=2026-10-31] [WINDOW=7]; CSVs in results/reports/
+	$(SVC_PY) -m handoff.analytics.report $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(WINDOW),--window $(WINDOW))
+
+seed: $(SVC_VENV)/.installed ## Fill the SQL log with a synthetic month (3 languages; never used by the live service): make seed [DAYS=30] [PER_DAY=40]
+	$(SVC_PY) -m handoff.analytics.seed $(if $(DAYS),--days $(DAYS)) $(if $(PER_DAY),--per-day $(PER_DAY))
+
 # --- tests ----------------------------------------------------------------
 
 test: setup lint validate $(MODEL) widget browser test-widget test-python test-stories ## Install, train if needed, run every test
@@ -96,7 +107,7 @@ test-widget: widget ## Unit tests of the front-end logic (node --test)
 	cd widget && npm test
 
 test-python: setup $(MODEL) widget browser ## pytest in both environments (unit + integration with the real model, Chromium)
-	$(SVC_PY) -m pytest tests/translator tests/handoff
+	$(SVC_PY) -m pytest tests/translator tests/handoff tests/analytics
 	$(RASA_PY) -m pytest tests/bot
 
 test-stories: setup $(MODEL) ## rasa test: conversation stories in en, bn and ml

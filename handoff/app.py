@@ -27,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Sanic, response
 from sanic.request import Request
 
+from handoff.analytics.api import analytics_blueprint
 from handoff.auth import TokenSigner, UserStore, load_secret
 from handoff.config import Settings
 from handoff.conversations import CannedReply, Handoff
@@ -91,6 +92,7 @@ def create_app(
         agent_grace=settings.agent_grace,
         default_wait=settings.default_wait,
         sweep_interval=settings.sweep_interval,
+        bot_idle=settings.bot_idle,
     )
     sio.register_namespace(ChatNamespace(handoff, signer, settings.identity_secret))
     sio.register_namespace(AgentNamespace(handoff, signer))
@@ -152,6 +154,10 @@ def create_app(
         if agent is None:
             return response.json({"error": "unauthorized", "message": "log in again"}, 401)
         return response.json({"agent": agent.to_wire()})
+
+    app.blueprint(  # admin-only /api/analytics, /api/privacy (handoff/analytics/api.py)
+        analytics_blueprint(settings, signer, users, redis, redis_url)
+    )
 
     console = settings.console_dir / "console"
 

@@ -17,7 +17,12 @@
 | `HANDOFF_CANNED_REPLIES` | data/handoff/canned_replies.yml | canned replies per language |
 | `HANDOFF_CORS_ORIGINS` | * | origins allowed to open visitor sockets (comma-separated) |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
+| `HANDOFF_BOT_IDLE` | 1800 | seconds after which a conversation left with the bot ends (the next message is a new contact) |
 | `HANDOFF_IDENTITY_SECRET` | (none) | key the host site signs customer ids with (identity verification) |
+| `DATABASE_URL` | sqlite file `<data dir>/log.db` | the SQL conversation log (handoff/analytics), e.g. `postgresql+psycopg://user@host/db` |
+| `HANDOFF_RETENTION_DAYS` | 0 (keep) | transcripts older than this are anonymised or deleted (handoff/analytics/privacy.py) |
+| `HANDOFF_RETENTION_MODE` | anonymise | `anonymise` (keep the conversation rows, drop texts) or `delete` |
+| `HANDOFF_FCR_WINDOW_DAYS` | 7 | FCR: days without a repeat contact on the same topic (docs/metrics.md) |
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def _choice(env: Mapping[str, str], name: str, choices: Tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -68,7 +80,12 @@ class Settings:
     cors_origins: Tuple[str, ...] = field(default=("*",))
     rasa_timeout: int = 30
     identity_secret: Optional[str] = None
+    bot_idle: int = 1800
     sweep_interval: float = 2.0
+    database_url_setting: Optional[str] = None
+    retention_days: int = 0
+    retention_mode: str = "anonymise"
+    fcr_window_days: int = 7
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -93,7 +110,17 @@ class Settings:
             cors_origins=origins or ("*",),
             rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
             identity_secret=env.get("HANDOFF_IDENTITY_SECRET") or None,
+            bot_idle=_int(env, "HANDOFF_BOT_IDLE", 1800, 1),
+            database_url_setting=env.get("DATABASE_URL") or None,
+            retention_days=_int(env, "HANDOFF_RETENTION_DAYS", 0),
+            retention_mode=_choice(env, "HANDOFF_RETENTION_MODE", ("anonymise", "delete")),
+            fcr_window_days=_int(env, "HANDOFF_FCR_WINDOW_DAYS", 7, 1),
         )
+
+    @property
+    def database_url(self) -> str:
+        """DATABASE_URL, or an SQLite file in the data folder (nothing to install)."""
+        return self.database_url_setting or f"sqlite:///{self.data_dir / 'log.db'}"
 
     @property
     def embedded_redis_dir(self) -> Path:

@@ -63,11 +63,13 @@ class Handoff:
         agent_grace: int = 60,
         default_wait: int = 120,
         sweep_interval: float = 2.0,
+        bot_idle: int = 1800,
     ) -> None:
         self.store, self.users, self.rasa, self.translator = store, users, rasa, translator
         self.texts, self.canned, self.hours, self.sio = texts, canned, hours, sio
         self.route_all_after, self.agent_grace = route_all_after, agent_grace
         self.default_wait, self.sweep_interval = default_wait, sweep_interval
+        self.bot_idle = bot_idle
         self.instance = secrets.token_hex(6)
         self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
         self._bot_locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -302,8 +304,7 @@ class Handoff:
             await self.system(conv, "offline")
         elif not announced_by_bot:
             await self.system(conv, "queued")
-        await self.publish_status(conv)
-        await self.queue_changed()
+        await self.queue_changed()  # sends every waiting visitor, this one included, their status
 
     async def request_human(self, vid: str, payload: Any) -> Dict[str, Any]:
         p.object_payload(payload, "{}")
@@ -724,10 +725,34 @@ class Handoff:
             await self.queue_changed()
         return moved
 
+    async def end_idle_bot_conversations(self, now: Optional[float] = None) -> int:
+        """A conversation left with the bot for `bot_idle` seconds ends (`end`): the visitor's next
+        message starts a new contact, which is what first-contact resolution counts."""
+        now = now or time.time()
+        ended = 0
+        for cid in await self.store.idle_conversations(now - self.bot_idle):
+            conv = await self.store.get(cid)
+            if conv is None or conv.state is State.CLOSED:
+                await self.store.forget_active(cid)
+                continue
+            if conv.state is not State.BOT:
+                continue  # waiting or with an agent: people decide
+            change = Change().set(closed_at=repr(now), close_reason="idle")
+            change.del_if(f"visitor:{conv.visitor_id}:open", cid)
+            try:
+                await self.store.transition(conv, "end", change)
+            except (InvalidTransition, Conflict):
+                continue
+            await self.store.forget_active(cid)
+            await self.publish_status(conv)
+            ended += 1
+        return ended
+
     async def sweep_once(self) -> None:
         await self.store.heartbeat(list((user, sid) for sid, user in self.local_agents.items()))
         if await self.store.try_lead(self.instance, ttl=max(5 * self.sweep_interval, 5.0)):
             await self.requeue_abandoned()
+            await self.end_idle_bot_conversations()
             await self.queue_changed(force=False)
 
     async def sweep_forever(self) -> None:

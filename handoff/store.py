@@ -17,12 +17,14 @@ Keys (one Redis database; no key is shared with Rasa):
 | `agents:last_seen` | hash | username -> last heartbeat of any of their sockets |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
+| `active` | sorted set | conversations by last message time (to end idle bot conversations) |
 | `log:events` | stream | the outbox: one entry per stored change, for the SQL log (issue 5) |
 
 **The outbox.** Every write here also appends an entry to the `log:events`
 stream, in the same Lua script or MULTI as the write itself: `type`
-(`message`, `message_update`, `transition`, `conversation`, `visitor`,
-`rating`), `cid`, `vid`, `at` and `body` (JSON). A stored change therefore
+(`message`, `message_update`, `transition`, `conversation`, `visitor`;
+a visitor's rating is a `conversation` entry with a `rating` field), `cid`,
+`vid`, `at` and `body` (JSON). A stored change therefore
 always has its log entry and vice versa; the log writer reads the stream with
 a consumer group, writes the SQL database idempotently (the entry id is
 unique) and acknowledges after the commit, so a database outage loses
@@ -54,7 +56,7 @@ EVENTS = "log:events"
 # list position and ids never have gaps. Optional guards: field/value pairs
 # that the conversation hash must hold.
 _APPEND = """
-local conv, msgs, clients, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local conv, msgs, clients, events, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local client_id, body, nguards = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', conv) == 0 then return {-2, 'missing'} end
 for i = 0, nguards - 1 do
@@ -73,6 +75,7 @@ redis.call('RPUSH', msgs, stored)
 if client_id ~= '' then redis.call('HSET', clients, client_id, seq) end
 local now = ARGV[4 + 2 * nguards]
 redis.call('HSET', conv, 'updated_at', now, 'last_seq', seq)
+redis.call('ZADD', active, now, ARGV[5 + 2 * nguards])
 redis.call('XADD', events, '*', 'type', 'message', 'cid', ARGV[5 + 2 * nguards],
            'vid', redis.call('HGET', conv, 'visitor_id') or '', 'at', now, 'body', stored)
 return {seq, 'stored'}
@@ -358,10 +361,10 @@ class Store:
             if v is not None
         }
         if mapping:
+            vid = await self.redis.hget(conv_key(cid), "visitor_id") or ""  # never changes once set
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(conv_key(cid), mapping=mapping)
-                pipe.hget(conv_key(cid), "visitor_id")
-                self._xadd(pipe, "conversation", cid, "", {k: v for k, v in fields.items() if v is not None})
+                self._xadd(pipe, "conversation", cid, vid, {k: v for k, v in fields.items() if v is not None})
                 await pipe.execute()
 
     @staticmethod
@@ -414,7 +417,7 @@ class Store:
         body = json.dumps({**message, "at": message.get("at") or time.time()}, ensure_ascii=False)
         guards = [part for pair in expect for part in pair]
         result = await self._append(
-            keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients", EVENTS],
+            keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients", EVENTS, "active"],
             args=[client_id, body, str(len(expect)), *guards, repr(time.time()), cid],
         )
         seq, outcome = int(result[0]), str(result[1])
@@ -435,6 +438,7 @@ class Store:
     async def update_message(self, cid: str, seq: int, **fields: Any) -> Dict[str, Any]:
         """Add fields (a translation, the detected language) to a stored message; seq and text never change."""
         key = f"{conv_key(cid)}:msgs"
+        vid = await self.redis.hget(conv_key(cid), "visitor_id") or ""
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -447,7 +451,7 @@ class Store:
                     pipe.multi()
                     pipe.lset(key, seq - 1, json.dumps(message, ensure_ascii=False))
                     added = {k: v for k, v in fields.items() if k not in ("seq", "text")}
-                    self._xadd(pipe, "message_update", cid, "", {"seq": seq, **added})
+                    self._xadd(pipe, "message_update", cid, vid, {"seq": seq, **added})
                     await pipe.execute()
                     return message
                 except Exception as exc:  # WatchError: retry
@@ -468,6 +472,12 @@ class Store:
 
     async def recent_waits(self) -> List[float]:
         return [float(w) for w in await self.redis.lrange("waits", 0, RECENT_WAITS - 1)]
+
+    async def idle_conversations(self, before: float, limit: int = 200) -> List[str]:
+        return await self.redis.zrangebyscore("active", "-inf", before, start=0, num=limit)
+
+    async def forget_active(self, cid: str) -> None:
+        await self.redis.zrem("active", cid)
 
     async def offline_items(self, limit: int = 100) -> List[str]:
         return await self.redis.zrevrange("offline", 0, limit - 1)

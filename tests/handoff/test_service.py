@@ -625,3 +625,24 @@ async def test_rating_after_close_and_verified_identity(stack, clients, redis):
     assert rated == {"ok": True, "conversation_id": ack["conversation_id"]}
     packet = (await boss.call("open", {"conversation_id": ack["conversation_id"]}))["conversation"]
     assert packet["rating"]["score"] == 5 and packet["rating"]["resolved"] is True
+
+
+async def test_a_conversation_left_with_the_bot_ends_when_idle(tmp_path, stack, clients):
+    own = EmbeddedRedis(tmp_path / "redis")
+    redis_url = own.start()
+    port = free_port()
+    dead_rasa = f"http://127.0.0.1:{free_port()}"
+    service = handoff_service(
+        "idle", port, redis_url, dead_rasa, stack["translator_url"], tmp_path, HANDOFF_BOT_IDLE="2"
+    ).start()
+    try:
+        visitor = await clients("visitor", f"http://127.0.0.1:{port}", {"language": "en"})
+        await visitor.wait_for("session")
+        first = await visitor.say("hello")
+        await visitor.wait_message("system", kind="bot_unavailable")
+        await visitor.wait_state("closed", timeout=15)
+        again = await visitor.say("hello again")
+        assert again["conversation_id"] != first["conversation_id"] and again["seq"] == 1
+    finally:
+        service.stop()
+        own.stop()

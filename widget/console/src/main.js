@@ -3,6 +3,7 @@
 
 import './console.css';
 import { ApiError, clearToken, loadToken, login as apiLogin, me, saveToken } from './api.js';
+import { analyticsView } from './view-analytics.js';
 import { el } from './dom.js';
 import { newClientId } from './logic.js';
 import { AgentSocket } from './socket.js';
@@ -111,6 +112,10 @@ const actions = {
     store.setActive('offline');
   },
 
+  showAnalytics() {
+    store.setActive('analytics');
+  },
+
   dismiss(id) {
     store.remove(id);
   },
@@ -204,6 +209,13 @@ const noticeLine = el('p', { class: 'nc-notice', attrs: { role: 'alert' } });
 const queue = queueView(store, actions);
 const list = listView(store, actions);
 const offline = offlineView(store, actions);
+const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
+const analyticsButton = el('button', {
+  class: 'nc-btn',
+  text: 'Analytics',
+  attrs: { type: 'button', hidden: true },
+  on: { click: () => actions.showAnalytics() },
+});
 const placeholder = el('p', { class: 'nc-placeholder', text: 'Claim a chat from the queue to start.' });
 const panesNode = el('div', { class: 'nc-panes' });
 const panes = new Map();
@@ -214,11 +226,12 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     noticeLine,
     agentLabel,
     connection,
+    analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
   el('div', { class: 'nc-layout' }, [
     el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [queue.node, list.node]),
-    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node]),
+    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, analytics.node]),
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
@@ -252,6 +265,7 @@ function showActive() {
   for (const [id, pane] of panes) pane.show(store.activeId === id);
   panesNode.hidden = !panes.has(store.activeId);
   offline.show(store.activeId === 'offline');
+  analytics.show(store.activeId === 'analytics');
   placeholder.hidden = Boolean(store.activeId);
 }
 
@@ -265,6 +279,7 @@ store.subscribe((topic, id) => {
   } else if (topic === 'session') {
     const agent = store.agent;
     agentLabel.textContent = agent ? `${agent.display_name || agent.username} (${(agent.languages || []).join(', ')})` : '';
+    analyticsButton.hidden = !(agent && agent.role === 'admin');
     connection.textContent = store.connection === 'online' ? 'online' : 'offline: reconnecting…';
     connection.className = `nc-connection nc-connection--${store.connection}`;
   }

@@ -1,0 +1,10 @@
+"""The durable conversation log (SQL) and the analytics computed from it (issue 5; docs/metrics.md).
+
+- models.py: the tables (SQLAlchemy 2.x ORM); migrations/: their Alembic history; db.py: engines,
+  sessions, `migrate()` (`make migrate`).
+- writer.py: the outbox consumer (`python -m handoff.analytics.writer`), Redis `log:events` -> SQL.
+- metrics.py: FCR and the other measures; report.py: the CLI behind `make report`.
+- script.py: scripted conversations as outbox entries (seed and tests); seed.py: a synthetic month
+  for a fresh install (`make seed`; never used by the live service).
+- privacy.py: export / erase one customer, retention; api.py: the admin HTTP API (Sanic Blueprint).
+"""

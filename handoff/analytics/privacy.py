@@ -1,0 +1,394 @@
+"""Privacy: export or erase everything about one customer, and the retention period.
+
+    python -m handoff.analytics.privacy export --customer ID [--out file.json]
+    python -m handoff.analytics.privacy delete --customer ID [--yes]
+    python -m handoff.analytics.privacy retention [--days N] [--mode anonymise|delete]
+
+`ID` is the host site's verified customer id (`verified_id`) or a widget visitor id. The customer's
+visitor ids are every visitor with that id or that verified id (SQL and Redis); their
+conversations are every conversation of those visitors.
+
+Where a customer's data lives (handoff/store.py and handoff/auth.py list every Redis key; agents'
+`user:*` records hold no customer data):
+
+| store | what | export | delete |
+|---|---|---|---|
+| SQL | `visitors`, `conversations`, `messages`, `transitions`, `events` rows | yes | yes |
+| Redis | `visitor:<vid>`, `visitor:<vid>:open`, `visitor:<vid>:convs` | yes | yes |
+| Redis | `conv:<cid>`, `conv:<cid>:msgs`, `conv:<cid>:clients` | yes | yes |
+| Redis | members `<cid>` of `queue`, `offline`, `agent:<username>:chats` | - | yes |
+| Redis | outbox entries (`log:events`) of those visitors / conversations not yet written | - | yes (XDEL), before SQL, so the writer cannot write them back |
+| Rasa | the tracker of each conversation (sender id = conversation id) | yes (GET tracker) | yes (PUT an empty event list) |
+
+Erasing leaves tombstones (`erasures`: the erased visitor and conversation ids, which are random
+ids, and the time): an entry the writer had already read when the erasure ran is then not written
+back. A visitor id is only blocked up to the erasure time, so a customer who comes back later is
+logged again like anyone else.
+
+Rasa's tracker store is in memory in this project's configuration (endpoints.yml has no
+`tracker_store`), so it is also gone when Rasa restarts; when Rasa is not reachable the result says
+so and the rest is still exported / deleted.
+
+Retention (`HANDOFF_RETENTION_DAYS`, 0 = keep forever): conversations that ended more than that
+many days ago lose their transcripts. `anonymise` (default) blanks every free text (message texts
+and translations, rating comments, agents' notes, offline contact and text, the escalation's
+`intents_tried`, the visitor's page) and deletes their raw `events`; `delete` also deletes their
+message and transition rows. The `conversations` rows (times, language, topic, agent, codes,
+scores) stay, so every measure of docs/metrics.md for past periods is unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from handoff.analytics import db
+from handoff.analytics.models import Conversation, Erasure, Event, Message, Transition, Visitor
+from handoff.analytics.writer import STREAM
+
+KEEP_META = ("reply", "topic", "intent_confidence", "kind", "machine_translated", "requested_lang")
+
+
+def _row(obj: Any) -> Dict[str, Any]:
+    return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
+
+
+# --- finding the customer -------------------------------------------------------------------
+
+
+async def _redis_visitors(redis: Redis, customer: str) -> Set[str]:
+    found = set()
+    if await redis.exists(f"visitor:{customer}"):
+        found.add(customer)
+    async for key in redis.scan_iter(match="visitor:*", count=500):
+        if key.count(":") == 1 and await redis.hget(key, "verified_id") == customer:
+            found.add(key.split(":", 1)[1])
+    return found
+
+
+def _sql_scope(session: Session, customer: str, vids: Set[str]) -> Tuple[Set[str], Set[str]]:
+    vids = set(vids) | set(
+        session.scalars(
+            select(Visitor.id).where(or_(Visitor.id == customer, Visitor.verified_id == customer))
+        )
+    )
+    cids = set(
+        session.scalars(
+            select(Conversation.id).where(
+                or_(Conversation.visitor_id.in_(vids), Conversation.verified_id == customer)
+            )
+        )
+    )
+    vids |= set(session.scalars(select(Conversation.visitor_id).where(Conversation.id.in_(cids))))
+    return vids, cids
+
+
+async def scope(redis: Optional[Redis], session: Session, customer: str) -> Tuple[Set[str], Set[str]]:
+    """(visitor ids, conversation ids) of the customer, from SQL and Redis."""
+    vids = await _redis_visitors(redis, customer) if redis is not None else set()
+    vids, cids = _sql_scope(session, customer, vids)
+    if redis is not None:
+        for vid in list(vids):
+            cids |= set(await redis.lrange(f"visitor:{vid}:convs", 0, -1))
+    return vids, cids
+
+
+# --- Rasa -----------------------------------------------------------------------------------
+
+
+async def _rasa(rasa_url: Optional[str], cids: Set[str], erase: bool) -> Dict[str, Any]:
+    if not rasa_url:
+        return {"status": "not configured"}
+    trackers: Dict[str, Any] = {}
+    try:
+        async with httpx.AsyncClient(base_url=rasa_url, timeout=10) as client:
+            for cid in sorted(cids):
+                if erase:
+                    response = await client.put(f"/conversations/{cid}/tracker/events", json=[])
+                else:
+                    response = await client.get(f"/conversations/{cid}/tracker")
+                response.raise_for_status()
+                trackers[cid] = "erased" if erase else response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return {"status": f"unreachable: {exc.__class__.__name__}: {exc}", "trackers": trackers}
+    return {"status": "ok", "trackers": trackers}
+
+
+# --- export and delete ----------------------------------------------------------------------
+
+
+async def export_customer(
+    engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
+) -> Dict[str, Any]:
+    """Everything stored about `customer` (JSON-ready)."""
+    with db.sessions(engine)() as session:
+        vids, cids = await scope(redis, session, customer)
+        visitors = [_row(v) for v in session.scalars(select(Visitor).where(Visitor.id.in_(vids)))]
+        conversations = []
+        for conv in session.scalars(
+            select(Conversation).where(Conversation.id.in_(cids)).order_by(Conversation.created_at)
+        ):
+            item = _row(conv)
+            item["messages"] = [
+                _row(m)
+                for m in session.scalars(
+                    select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
+                )
+            ]
+            item["transitions"] = [
+                _row(t)
+                for t in session.scalars(
+                    select(Transition).where(Transition.conversation_id == conv.id).order_by(Transition.at)
+                )
+            ]
+            conversations.append(item)
+    live: Dict[str, Any] = {}
+    if redis is not None:
+        for vid in sorted(vids):
+            live[f"visitor:{vid}"] = await redis.hgetall(f"visitor:{vid}")
+            live[f"visitor:{vid}:convs"] = await redis.lrange(f"visitor:{vid}:convs", 0, -1)
+        for cid in sorted(cids):
+            live[f"conv:{cid}"] = await redis.hgetall(f"conv:{cid}")
+            live[f"conv:{cid}:msgs"] = [json.loads(m) for m in await redis.lrange(f"conv:{cid}:msgs", 0, -1)]
+    return {
+        "customer": customer,
+        "exported_at": time.time(),
+        "visitor_ids": sorted(vids),
+        "conversation_ids": sorted(cids),
+        "sql": {"visitors": visitors, "conversations": conversations},
+        "redis": live,
+        "rasa": await _rasa(rasa_url, cids, erase=False),
+    }
+
+
+async def _erase_redis(redis: Redis, vids: Set[str], cids: Set[str]) -> Dict[str, int]:
+    counts = {"keys": 0, "index_entries": 0, "outbox_entries": 0}
+    # the outbox first: an unwritten entry must not bring the data back into SQL
+    doomed: List[str] = []
+    last = "-"
+    while True:
+        batch = await redis.xrange(STREAM, min=last, max="+", count=1000)
+        batch = [item for item in batch if item[0] != last]
+        if not batch:
+            break
+        doomed += [i for i, f in batch if f.get("cid") in cids or f.get("vid") in vids]
+        last = batch[-1][0]
+    for start in range(0, len(doomed), 500):
+        counts["outbox_entries"] += await redis.xdel(STREAM, *doomed[start : start + 500])
+    for cid in cids:
+        agent = await redis.hget(f"conv:{cid}", "agent")
+        if agent:
+            counts["index_entries"] += await redis.srem(f"agent:{agent}:chats", cid)
+        counts["index_entries"] += await redis.zrem("queue", cid) + await redis.zrem("offline", cid)
+        counts["keys"] += await redis.delete(f"conv:{cid}", f"conv:{cid}:msgs", f"conv:{cid}:clients")
+    for vid in vids:
+        counts["keys"] += await redis.delete(f"visitor:{vid}", f"visitor:{vid}:open", f"visitor:{vid}:convs")
+    return counts
+
+
+def _erase_sql(session: Session, vids: Set[str], cids: Set[str]) -> Dict[str, int]:
+    counts = {}
+    counts["messages"] = session.execute(delete(Message).where(Message.conversation_id.in_(cids))).rowcount
+    counts["transitions"] = session.execute(
+        delete(Transition).where(Transition.conversation_id.in_(cids))
+    ).rowcount
+    counts["events"] = session.execute(
+        delete(Event).where(or_(Event.conversation_id.in_(cids), Event.visitor_id.in_(vids)))
+    ).rowcount
+    counts["conversations"] = session.execute(delete(Conversation).where(Conversation.id.in_(cids))).rowcount
+    counts["visitors"] = session.execute(delete(Visitor).where(Visitor.id.in_(vids))).rowcount
+    return counts
+
+
+async def delete_customer(
+    engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
+) -> Dict[str, Any]:
+    """Erase `customer` everywhere; returns what was removed where."""
+    with db.sessions(engine)() as session:
+        vids, cids = await scope(redis, session, customer)
+    result: Dict[str, Any] = {
+        "customer": customer,
+        "visitor_ids": sorted(vids),
+        "conversation_ids": sorted(cids),
+    }
+    result["redis"] = await _erase_redis(redis, vids, cids) if redis is not None else "not configured"
+    with db.sessions(engine)() as session, session.begin():
+        vids, more = _sql_scope(session, customer, vids)  # anything the writer wrote meanwhile
+        cids |= more
+        result["sql"] = _erase_sql(session, vids, cids)
+        # tombstones: entries the writer read before the erasure and writes after it are skipped
+        now = time.time()
+        for kind, ids in (("visitor", vids), ("conversation", cids)):
+            for id_ in ids:
+                session.merge(Erasure(kind=kind, id=id_, at=now))
+    result["rasa"] = await _rasa(rasa_url, cids, erase=True)
+    result["rasa"].pop("trackers", None)
+    return result
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def apply_retention(
+    engine: Engine, days: int, mode: str = "anonymise", now: Optional[float] = None, redis: Any = None
+) -> Dict[str, int]:
+    """Anonymise (or delete) the transcripts of conversations that ended more than `days` days ago.
+
+    With `redis` (a synchronous client), their closed conversations' keys in the service's Redis
+    (`conv:<cid>`, `:msgs`, `:clients`, and the entry in `visitor:<vid>:convs`) are deleted too."""
+    if days <= 0:
+        return {"conversations": 0}
+    cutoff = (time.time() if now is None else now) - days * 86400
+    with db.sessions(engine)() as session, session.begin():
+        ended = or_(
+            Conversation.closed_at < cutoff,
+            (Conversation.closed_at.is_(None) & (Conversation.bot_resolved_at < cutoff)),
+        )
+        convs = session.scalars(select(Conversation).where(ended, Conversation.anonymised_at.is_(None))).all()
+        cids = [c.id for c in convs]
+        counts = {"conversations": len(cids), "messages": 0, "events": 0}
+        for start in range(0, len(cids), 500):
+            chunk = cids[start : start + 500]
+            if mode == "delete":
+                counts["messages"] += session.execute(
+                    delete(Message).where(Message.conversation_id.in_(chunk))
+                ).rowcount
+                session.execute(delete(Transition).where(Transition.conversation_id.in_(chunk)))
+            else:
+                for message in session.scalars(select(Message).where(Message.conversation_id.in_(chunk))):
+                    message.text = None
+                    message.translation = message.translated = message.extra = None
+                    message.client_id = None
+                    message.meta = {k: v for k, v in (message.meta or {}).items() if k in KEEP_META} or None
+                    counts["messages"] += 1
+                session.execute(
+                    update(Transition).where(Transition.conversation_id.in_(chunk)).values(fields=None)
+                )
+            counts["events"] += session.execute(
+                delete(Event).where(Event.conversation_id.in_(chunk))
+            ).rowcount
+        now_ = time.time()
+        for conv in convs:
+            conv.rating_comment = None
+            conv.offline = {"anonymised": True} if conv.offline else None
+            if conv.resolution:
+                conv.resolution = {k: v for k, v in conv.resolution.items() if k != "note"}
+            if conv.escalation:
+                conv.escalation = {k: v for k, v in conv.escalation.items() if k != "intents_tried"}
+            conv.anonymised_at = now_
+        vids = {c.visitor_id for c in convs}
+        if vids:
+            open_vids = set(
+                session.scalars(
+                    select(Conversation.visitor_id).where(
+                        Conversation.visitor_id.in_(vids), Conversation.anonymised_at.is_(None)
+                    )
+                )
+            )
+            for visitor in session.scalars(select(Visitor).where(Visitor.id.in_(vids - open_vids))):
+                visitor.page = None
+        pairs = [(c.id, c.visitor_id) for c in convs]
+    if redis is not None:
+        counts["redis_conversations"] = 0
+        for cid, vid in pairs:
+            if redis.hget(f"conv:{cid}", "state") != "closed":
+                continue
+            redis.delete(f"conv:{cid}", f"conv:{cid}:msgs", f"conv:{cid}:clients")
+            redis.lrem(f"visitor:{vid}:convs", 0, cid)
+            counts["redis_conversations"] += 1
+    return counts
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+async def _main(args: argparse.Namespace) -> int:
+    from handoff.app import redis_client
+    from handoff.config import Settings
+    from handoff.embedded_redis import resolve_redis_url
+
+    settings = Settings.from_env()
+    url = args.database_url or settings.database_url
+    db.migrate(url)
+    engine = db.make_engine(url)
+    try:
+        if args.command == "retention":
+            days = settings.retention_days if args.days is None else args.days
+            mode = args.mode or settings.retention_mode
+            import redis as redis_sync
+
+            redis_url, embedded = resolve_redis_url(
+                args.redis_url or settings.redis_url, settings.embedded_redis_dir
+            )
+            client = redis_sync.Redis.from_url(redis_url, decode_responses=True)
+            try:
+                counts = apply_retention(engine, days, mode, redis=client)
+            finally:
+                client.close()
+                if embedded is not None:
+                    embedded.stop()
+            print(json.dumps({"days": days, "mode": mode, **counts}))
+            return 0
+        redis_url, embedded = resolve_redis_url(
+            args.redis_url or settings.redis_url, settings.embedded_redis_dir
+        )
+        redis = redis_client(redis_url)
+        try:
+            if args.command == "export":
+                body = await export_customer(engine, redis, args.customer, settings.rasa_url)
+                text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
+                if args.out:
+                    with open(args.out, "w", encoding="utf-8") as handle:
+                        handle.write(text + "\n")
+                    print(f"{len(body['conversation_ids'])} conversations exported to {args.out}")
+                else:
+                    print(text)
+            else:
+                if not args.yes:
+                    answer = input(f"Erase everything about {args.customer!r}? Type yes: ")
+                    if answer.strip().lower() != "yes":
+                        print("nothing erased")
+                        return 1
+                body = await delete_customer(engine, redis, args.customer, settings.rasa_url)
+                print(json.dumps(body, ensure_ascii=False, indent=2))
+        finally:
+            await redis.aclose()
+            if embedded is not None:
+                embedded.stop()
+    finally:
+        engine.dispose()
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m handoff.analytics.privacy", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("command", choices=["export", "delete", "retention"])
+    parser.add_argument("--customer", help="verified customer id or visitor id (export, delete)")
+    parser.add_argument("--out", help="export: write the JSON here")
+    parser.add_argument("--yes", action="store_true", help="delete: do not ask")
+    parser.add_argument("--days", type=int, help="retention: default HANDOFF_RETENTION_DAYS")
+    parser.add_argument(
+        "--mode", choices=["anonymise", "delete"], help="retention: default HANDOFF_RETENTION_MODE"
+    )
+    parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
+    args = parser.parse_args(argv)
+    if args.command in ("export", "delete") and not args.customer:
+        parser.error("--customer is required")
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
