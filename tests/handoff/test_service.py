@@ -646,3 +646,37 @@ async def test_a_conversation_left_with_the_bot_ends_when_idle(tmp_path, stack, 
     finally:
         service.stop()
         own.stop()
+
+
+async def test_erasing_a_customer_reaches_redis_and_the_rasa_tracker(stack, clients, redis, tmp_path):
+    """GDPR erasure (handoff/analytics/privacy.py) against the real Rasa server's tracker store."""
+    import json
+    import urllib.request
+
+    import redis.asyncio as redis_async
+
+    from handoff.analytics import db, privacy
+
+    visitor = await clients("visitor", stack["a"], {"language": "en"})
+    vid = (await visitor.wait_for("session"))["visitor_id"]
+    ack = await visitor.say(example("refund_status", "en"))
+    await visitor.wait_message("bot", reply="ask_feedback")
+    cid = ack["conversation_id"]
+
+    def tracker_texts():
+        with urllib.request.urlopen(f"{stack['rasa_url']}/conversations/{cid}/tracker", timeout=10) as r:
+            return [e.get("text") for e in json.loads(r.read())["events"] if e.get("event") == "user"]
+
+    assert tracker_texts() == [example("refund_status", "en")]
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    db.migrate(url)
+    client = redis_async.Redis.from_url(stack["redis_url"], decode_responses=True)
+    try:
+        exported = await privacy.export_customer(db.make_engine(url), client, vid, stack["rasa_url"])
+        assert cid in exported["rasa"]["trackers"]
+        result = await privacy.delete_customer(db.make_engine(url), client, vid, stack["rasa_url"])
+    finally:
+        await client.aclose()
+    assert result["rasa"]["status"] == "ok" and cid in result["conversation_ids"]
+    assert tracker_texts() == []
+    assert not redis.exists(f"conv:{cid}", f"conv:{cid}:msgs", f"visitor:{vid}")
