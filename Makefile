@@ -107,7 +107,7 @@ test-widget: widget ## Unit tests of the front-end logic (node --test)
 	cd widget && npm test
 
 test-python: setup $(MODEL) widget browser ## pytest in both environments (unit + integration with the real model, Chromium)
-	$(SVC_PY) -m pytest tests/translator tests/handoff tests/analytics
+	$(SVC_PY) -m pytest tests/translator tests/handoff tests/analytics tests/widget
 	$(RASA_PY) -m pytest tests/bot
 
 test-stories: setup $(MODEL) ## rasa test: conversation stories in en, bn and ml
@@ -137,17 +137,21 @@ clean: ## Remove build output, models and results (keeps the environments)
 
 .PHONY: widget browser
 WIDGET_SOURCES := widget/package.json widget/package-lock.json widget/vite.config.js \
-	$(wildcard widget/console/*.html widget/console/src/*.js widget/console/src/*.css)
+	$(wildcard widget/console/*.html widget/console/src/*.js widget/console/src/*.css) \
+	$(wildcard widget/visitor/*.html widget/visitor/src/*.js widget/visitor/src/*.css widget/loader/*.js widget/demo/*.html)
 
 widget/node_modules/.package-lock.json: widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund
 	touch $@
 
-build/widget/console/index.html: widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
-	cd widget && npm run build
-	touch $@
+WIDGET_BUILT := build/widget/console/index.html build/widget/widget/index.html build/widget/widget/loader.js \
+	build/widget/demo/index.html
 
-widget: build/widget/console/index.html ## Build the agent console (widget/ -> build/widget/console/, served at /console/)
+$(WIDGET_BUILT) &: widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
+	cd widget && npm run build
+	touch $(WIDGET_BUILT)
+
+widget: $(WIDGET_BUILT) ## Build the agent console (/console/), the visitor widget + loader (/widget/) and its demo page (/demo/)
 
 browser: ## Install Debian's Chromium and Noto fonts for the browser test (apt-get; needs root)
 	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ]; then \

@@ -205,9 +205,13 @@ class Handoff:
 
     # --- visitors -----------------------------------------------------------
 
-    async def visitor_session(self, vid: str, last_seq: int) -> Dict[str, Any]:
+    async def visitor_session(
+        self, vid: str, last_seq: int, known_cid: Optional[str] = None
+    ) -> Dict[str, Any]:
         cid = await self.store.latest_conversation_id(vid)
         conv = await self.store.get(cid) if cid else None
+        if known_cid and conv and known_cid != conv.id:
+            last_seq = 0  # the client's copy is of another conversation: send this one whole
         messages = await self.store.messages(conv.id, last_seq) if conv else []
         return {
             "visitor_id": vid,
@@ -389,6 +393,12 @@ class Handoff:
         await self.queue_changed()
         return p.ok_ack(state=State.CLOSED.value)
 
+    async def set_visitor_info(self, vid: str, payload: Any) -> Dict[str, Any]:
+        info = p.visitor_info(payload)
+        if info:
+            await self.store.touch_visitor(vid, info=json.dumps(info, ensure_ascii=False))
+        return p.ok_ack()
+
     async def rate(self, vid: str, payload: Any) -> Dict[str, Any]:
         """The visitor's satisfaction rating (1-5, optional comment and "was it resolved?") of their
         latest conversation, once it is closed. Rating again replaces the earlier rating."""
@@ -458,6 +468,7 @@ class Handoff:
                 "locale": visitor.get("locale"),
                 "language": visitor.get("language"),
                 "verified_id": visitor.get("verified_id"),
+                "info": json.loads(visitor["info"]) if visitor.get("info") else None,
                 "returning": bool(earlier),
                 "earlier_conversations": earlier,
             },
@@ -681,11 +692,13 @@ class Handoff:
     async def agent_connected(self, sid: str, agent: Agent) -> None:
         self.local_agents[sid] = agent.username
         await self.store.heartbeat([(agent.username, sid)])
+        self.spawn(self.queue_changed(force=False))  # waiting visitors: no longer offline
 
     async def agent_disconnected(self, sid: str) -> None:
         username = self.local_agents.pop(sid, None)
         if username:
             await self.store.drop_presence(username, sid)
+            self.spawn(self.queue_changed(force=False))
 
     async def requeue_abandoned(self, now: Optional[float] = None) -> int:
         """Chats of agents gone longer than the grace period go back to the queue, keeping their place."""

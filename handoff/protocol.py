@@ -24,6 +24,9 @@ TYPING = "typing"
 SET_LANGUAGE = "set_language"
 LEAVE = "leave"
 RATE = "rate"
+VISITOR_INFO = "visitor_info"
+VISITOR_INFO_FIELDS = ("name", "email", "phone")
+MAX_INFO_CHARS = 200
 # /chat, server -> client
 SESSION = "session"
 MESSAGE = "message"
@@ -205,6 +208,22 @@ class Close:
         if len(note) > MAX_NOTE_CHARS:
             raise ProtocolError("too_long", f"`note` is longer than {MAX_NOTE_CHARS} characters")
         return cls(conversation_ref(body), resolution, note.strip())
+
+
+def visitor_info(payload: Any) -> Dict[str, str]:
+    """What a pre-chat form asked (name, email, phone): unverified, as the visitor typed it."""
+    body = _object(payload, "{name?, email?, phone?}")
+    info = {}
+    for name in VISITOR_INFO_FIELDS:
+        value = body.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise ProtocolError("bad_request", f"`{name}` must be a string")
+        if len(value) > MAX_INFO_CHARS:
+            raise ProtocolError("too_long", f"`{name}` is longer than {MAX_INFO_CHARS} characters")
+        info[name] = value.strip()
+    return info
 
 
 @dataclass(frozen=True)

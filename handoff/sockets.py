@@ -79,6 +79,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         vid = vid or "v_" + secrets.token_hex(10)
         language = auth.get("language")
         language = language if isinstance(language, str) and p.LANGUAGE.match(language) else None
+        known_cid = auth.get("conversation_id") if isinstance(auth.get("conversation_id"), str) else None
         last_seq = auth.get("last_seq")
         last_seq = (
             last_seq if isinstance(last_seq, int) and not isinstance(last_seq, bool) and last_seq > 0 else 0
@@ -91,7 +92,12 @@ class ChatNamespace(socketio.AsyncNamespace):
                 language=language,
                 verified_id=self.verified_identity(auth.get("identity")),
             )
-            session = await self.handoff.visitor_session(vid, last_seq)
+            if auth.get("visitor_info") is not None:
+                try:
+                    await self.handoff.set_visitor_info(vid, auth["visitor_info"])
+                except ProtocolError as exc:
+                    log.info("visitor_info ignored: %s", exc.message)
+            session = await self.handoff.visitor_session(vid, last_seq, known_cid)
         except (RedisError, OSError) as exc:
             log.warning("visitor refused, storage unavailable: %s", exc)
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
@@ -123,6 +129,9 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_leave(self, sid: str, data: Any = None) -> Any:
         return await self._call(sid, self.handoff.leave, data)
+
+    async def on_visitor_info(self, sid: str, data: Any = None) -> Any:
+        return await self._call(sid, self.handoff.set_visitor_info, data)
 
     async def on_rate(self, sid: str, data: Any = None) -> Any:
         return await self._call(sid, self.handoff.rate, data)

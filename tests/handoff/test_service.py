@@ -680,3 +680,33 @@ async def test_erasing_a_customer_reaches_redis_and_the_rasa_tracker(stack, clie
     assert result["rasa"]["status"] == "ok" and cid in result["conversation_ids"]
     assert tracker_texts() == []
     assert not redis.exists(f"conv:{cid}", f"conv:{cid}:msgs", f"visitor:{vid}")
+
+
+async def test_prechat_info_reaches_the_packet_and_a_stale_copy_gets_the_whole_conversation(stack, clients):
+    info = {"name": "Rina Das", "email": "rina@example.com"}
+    visitor = await clients("visitor", stack["a"], {"visitor_info": info})
+    session = await visitor.wait_for("session")
+    bad = await visitor.call("visitor_info", {"name": 7})
+    assert bad["error"]["code"] == "bad_request"
+    ack = await visitor.call("request_human", {})
+    boss = await clients("agent", stack["b"], "boss")
+    packet = (await boss.claim(ack["conversation_id"]))["conversation"]
+    assert packet["visitor"]["info"] == info
+    assert (await boss.reply(ack["conversation_id"], "hello Rina"))["ok"]
+    await visitor.wait_message("agent")
+    # a copy of another (older) conversation with a high last_seq still gets all of the latest one
+    token = session["visitor_token"]
+    stale = await clients(
+        "visitor", stack["b"], {"visitor_token": token, "conversation_id": "c_" + "f" * 16, "last_seq": 50}
+    )
+    messages = (await stale.wait_for("session"))["messages"]
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1)) and len(messages) >= 2
+    fresh = await clients(
+        "visitor",
+        stack["b"],
+        {"visitor_token": token, "conversation_id": ack["conversation_id"], "last_seq": 50},
+    )
+    assert (await fresh.wait_for("session"))["messages"] == []
+    assert (await boss.call("close", {"conversation_id": ack["conversation_id"], "resolution": "resolved"}))[
+        "ok"
+    ]

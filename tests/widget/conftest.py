@@ -1,0 +1,93 @@
+"""Fixtures for the visitor widget in a real browser: the real stack, nothing mocked.
+
+`stack` (module): an embedded redis-server, the translator (with tiny real bn<->en models, so
+agents' replies are machine-translated for real), the action server, the Rasa server with the
+trained model and one handoff service process serving the built widget (/widget/) and its demo
+host page (/demo/). Agents: asha (bn, en), meera (ml, en), ravi (en). The pattern is the one of
+tests/handoff/test_service.py.
+
+`browser` (per test): Debian's Chromium (`/usr/bin/chromium`, headless) driven by Playwright; the
+tests fail, never skip, without it or without the built widget (`make browser`, `make widget`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, Iterator
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
+
+from handoff.embedded_redis import EmbeddedRedis
+from tests.support.handoff_service import add_agent, handoff_service
+from tests.support.processes import (
+    MODEL,
+    action_service,
+    build_test_models,
+    free_port,
+    install_models,
+    rasa_service,
+    translator_service,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+BUILD = REPO_ROOT / "build" / "widget"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train`")
+    for built in (
+        BUILD / "widget" / "index.html",
+        BUILD / "widget" / "loader.js",
+        BUILD / "demo" / "index.html",
+    ):
+        if not built.exists():
+            pytest.fail(f"{built} is missing: run `make widget`")
+    logs = tmp_path_factory.mktemp("widget-stack")
+    redis_server = EmbeddedRedis(logs / "redis")
+    redis_url = redis_server.start()
+    packages = logs / "translation-models"
+    install_models(build_test_models(logs / "argos", [("bn", "en"), ("en", "bn")]), packages)
+    ports = {name: free_port() for name in ("translator", "actions", "rasa", "handoff")}
+    translator_url = f"http://127.0.0.1:{ports['translator']}"
+    rasa_url = f"http://127.0.0.1:{ports['rasa']}"
+    services = []
+    try:
+        services.append(translator_service(ports["translator"], packages, logs).start())
+        services.append(action_service(ports["actions"], translator_url, logs).start())
+        services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start())
+        settings = {"HANDOFF_ROUTE_ALL_AFTER": "1", "HANDOFF_AGENT_GRACE": "1"}
+        services.append(
+            handoff_service(
+                "handoff", ports["handoff"], redis_url, rasa_url, translator_url, logs, **settings
+            ).start()
+        )
+        add_agent(redis_url, "asha", languages="bn,en", capacity=5, display_name="Asha")
+        add_agent(redis_url, "meera", languages="ml,en", capacity=5, display_name="Meera")
+        add_agent(redis_url, "ravi", languages="en", capacity=5, display_name="Ravi")
+        yield {
+            "url": f"http://127.0.0.1:{ports['handoff']}",
+            "redis_url": redis_url,
+            "logs": logs,
+            "services": services,
+        }
+    finally:
+        for service in reversed(services):
+            service.stop()
+        redis_server.stop()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium and fonts-noto-core)")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
