@@ -126,6 +126,7 @@ bench-fast: setup $(MODEL) ## Held-out accuracy per language, language ID, laten
 	$(RASA_PY) -m bench.nlu_heldout
 	$(RASA_PY) -m bench.language_id
 	$(RASA_PY) -m bench.parse_latency
+	$(SVC_PY) -m bench.handoff_load
 
 bench-banking77: setup ## Banking77: train the NLU pipeline on train.csv, score test.csv (about an hour)
 	$(RASA_PY) -m bench.banking77

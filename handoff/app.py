@@ -190,6 +190,7 @@ def main(argv: Optional[list] = None) -> int:
     settings = Settings.from_env()
     settings = settings.with_(host=args.host or settings.host, port=args.port or settings.port)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per bot turn
     redis_url, embedded = resolve_redis_url(settings.redis_url, settings.embedded_redis_dir)
     log.info("redis: %s%s", redis_url, " (embedded)" if embedded else "")
     try:

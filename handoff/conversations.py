@@ -18,7 +18,7 @@ import logging
 import math
 import secrets
 import time
-from collections import defaultdict
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Dict, List, Optional, Tuple
@@ -38,6 +38,15 @@ log = logging.getLogger("handoff")
 RESOLUTION_CODES = frozenset(r.value for r in Resolution)
 REQUEST_HUMAN_PAYLOAD = "/request_human"
 PREVIEW_CHARS = 140
+QUEUE_UPDATE_DELAY = 0.05  # seconds: queue changes within this window are announced together
+
+
+@dataclass
+class QueueSnapshot:
+    online: Dict[str, int]  # username -> live sockets
+    offline: bool  # no agent online, or outside opening hours
+    mean_wait: float  # seconds, the last 20 waits (or the default)
+    entries: List[Tuple[Conversation, float]]  # queued conversations with queued_at, in order
 
 
 @dataclass
@@ -72,7 +81,9 @@ class Handoff:
         self.bot_idle = bot_idle
         self.instance = secrets.token_hex(6)
         self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
-        self._bot_locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # one bot turn at a time per conversation; a lock lives only while someone holds it
+        self._bot_locks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._queue_dirty = self._queue_flushing = False
         self._last_queue_views: Dict[str, Any] = {}
         self._last_statuses: Dict[str, Any] = {}
 
@@ -123,25 +134,44 @@ class Handoff:
 
     # --- status, queue views ------------------------------------------------
 
-    async def is_offline(self) -> bool:
+    async def is_offline(self, online: Optional[Dict[str, int]] = None) -> bool:
         if not self.hours.is_open(datetime.now(UTC)):
             return True
-        return not await self.store.online_agents(self.stale_after)
+        if online is None:
+            online = await self.store.online_agents(self.stale_after)
+        return not online
 
     @property
     def stale_after(self) -> float:
         return max(3 * self.sweep_interval, 10.0)
 
+    async def _queue_snapshot(self) -> QueueSnapshot:
+        """Everything queue views and waiting visitors' statuses need, read once."""
+        online = await self.store.online_agents(self.stale_after)
+        waits = await self.store.recent_waits()
+        entries = []
+        for cid, queued_at in await self.store.queue():
+            conv = await self.store.get(cid)
+            if conv is not None and conv.state is State.QUEUED:
+                entries.append((conv, queued_at))
+        return QueueSnapshot(
+            online=online,
+            offline=await self.is_offline(online),
+            mean_wait=sum(waits) / len(waits) if waits else float(self.default_wait),
+            entries=entries,
+        )
+
+    def _queued_status(self, snapshot: QueueSnapshot, position: int) -> Dict[str, Any]:
+        eta = math.ceil(position * snapshot.mean_wait / max(1, len(snapshot.online)))
+        return p.Status(State.QUEUED.value, position, eta, None, snapshot.offline).to_wire()
+
     async def status(self, conv: Optional[Conversation]) -> Dict[str, Any]:
         if conv is None:
             return p.Status(State.BOT.value).to_wire()
         if conv.state is State.QUEUED:
-            position = await self.store.queue_position(conv.id)
-            waits = await self.store.recent_waits()
-            mean_wait = sum(waits) / len(waits) if waits else self.default_wait
-            online = len(await self.store.online_agents(self.stale_after))
-            eta = math.ceil((position or 1) * mean_wait / max(1, online))
-            return p.Status(conv.state.value, position, eta, None, await self.is_offline()).to_wire()
+            snapshot = await self._queue_snapshot()
+            position = next((i for i, (c, _) in enumerate(snapshot.entries, 1) if c.id == conv.id), 1)
+            return self._queued_status(snapshot, position)
         if conv.state is State.ASSIGNED and conv.agent:
             agent = await self.users.get(conv.agent)
             name = agent.display_name if agent else conv.agent
@@ -158,50 +188,79 @@ class Handoff:
             return True
         return now - (conv.queued_at or now) >= self.route_all_after
 
-    async def queue_view(self, agent: Agent) -> List[Dict[str, Any]]:
+    async def _preview(self, conv: Conversation) -> str:
+        for message in reversed(await self.store.messages(conv.id, max(0, conv.last_seq - 10))):
+            if message["sender"] == "visitor":
+                return message["text"][:PREVIEW_CHARS]
+        return ""
+
+    async def queue_view(
+        self,
+        agent: Agent,
+        snapshot: Optional[QueueSnapshot] = None,
+        previews: Optional[Dict[str, str]] = None,
+    ) -> List[Dict[str, Any]]:
+        snapshot = snapshot or await self._queue_snapshot()
+        previews = {} if previews is None else previews
         now, entries = time.time(), []
-        for cid, queued_at in await self.store.queue():
-            conv = await self.store.get(cid)
-            if conv is None or conv.state is not State.QUEUED or not self.offered(agent, conv, now):
+        for conv, queued_at in snapshot.entries:
+            if not self.offered(agent, conv, now):
                 continue
-            preview = ""
-            for message in reversed(await self.store.messages(cid, max(0, conv.last_seq - 10))):
-                if message["sender"] == "visitor":
-                    preview = message["text"][:PREVIEW_CHARS]
-                    break
+            if conv.id not in previews:
+                previews[conv.id] = await self._preview(conv)
             entries.append(
                 {
-                    "conversation_id": cid,
+                    "conversation_id": conv.id,
                     "language": conv.language,
                     "reason": (conv.escalation or {}).get("reason"),
                     "queued_at": queued_at,
                     "wait_seconds": int(now - queued_at),
-                    "preview": preview,
+                    "preview": previews[conv.id],
                     "offered_to_all": bool(conv.language and conv.language not in agent.languages),
                 }
             )
         return entries
 
+    def request_queue_update(self) -> None:
+        """Announce a queue change soon. Bursts (fifty escalations, a claim race) coalesce into one
+        update per process, instead of one full recomputation and fan-out per event."""
+        self._queue_dirty = True
+        if not self._queue_flushing:
+            self._queue_flushing = True
+            self.spawn(self._flush_queue_updates())
+
+    async def _flush_queue_updates(self) -> None:
+        try:
+            while self._queue_dirty:
+                self._queue_dirty = False
+                await asyncio.sleep(QUEUE_UPDATE_DELAY)
+                await self.queue_changed()
+        finally:
+            self._queue_flushing = False
+
     async def queue_changed(self, force: bool = True) -> None:
-        """Send each online agent their queue view, and each waiting visitor their position."""
-        online = await self.store.online_agents(self.stale_after)
-        for username in online:
+        """Send each online agent their queue view, and each waiting visitor their position.
+        With force=False only what changed since this process last sent it (the periodic sweep)."""
+        snapshot = await self._queue_snapshot()
+        previews: Dict[str, str] = {}
+        for username in snapshot.online:
             agent = await self.users.get(username)
             if agent is None:
                 continue
-            view = await self.queue_view(agent)
-            key = [(e["conversation_id"], e["offered_to_all"]) for e in view]
+            view = await self.queue_view(agent, snapshot, previews)
+            key = [(e["conversation_id"], e["offered_to_all"], e["preview"]) for e in view]
             if force or self._last_queue_views.get(username) != key:
                 self._last_queue_views[username] = key
                 await self.to_agent(username, p.QUEUE, {"queue": view})
-        for cid, _ in await self.store.queue():
-            conv = await self.store.get(cid)
-            if conv is None:
-                continue
-            status = await self.status(conv)
-            if force or self._last_statuses.get(cid) != status:
-                self._last_statuses[cid] = status
+        waiting = set()
+        for position, (conv, _) in enumerate(snapshot.entries, 1):
+            waiting.add(conv.id)
+            status = self._queued_status(snapshot, position)
+            if force or self._last_statuses.get(conv.id) != status:
+                self._last_statuses[conv.id] = status
                 await self.to_visitor(conv.visitor_id, p.STATUS, status)
+        for cid in [cid for cid in self._last_statuses if cid not in waiting]:
+            del self._last_statuses[cid]  # keep this cache to the conversations still waiting
 
     # --- visitors -----------------------------------------------------------
 
@@ -251,10 +310,13 @@ class Handoff:
             stored = await self.translate_for_agent(conv, stored)
             await self.to_agent(conv.agent, p.MESSAGE, message_wire(stored, "agent"))
         elif conv.state is State.QUEUED:
-            await self.queue_changed()
+            self.request_queue_update()
 
     async def bot_turn(self, conv: Conversation, stored: Dict[str, Any]) -> None:
-        async with self._bot_locks[conv.id]:
+        lock = self._bot_locks.get(conv.id)
+        if lock is None:
+            lock = self._bot_locks[conv.id] = asyncio.Lock()
+        async with lock:
             visitor = await self.store.visitor(conv.visitor_id)
             metadata = {"conversation_language": conv.language or None}
             if visitor.get("language"):
@@ -308,7 +370,7 @@ class Handoff:
             await self.system(conv, "offline")
         elif not announced_by_bot:
             await self.system(conv, "queued")
-        await self.queue_changed()  # sends every waiting visitor, this one included, their status
+        self.request_queue_update()  # sends every waiting visitor, this one included, their status
 
     async def request_human(self, vid: str, payload: Any) -> Dict[str, Any]:
         p.object_payload(payload, "{}")
@@ -343,7 +405,7 @@ class Handoff:
             await self.store.transition(conv, "offline", change)
             await self.system(conv, "offline_received")
             await self.publish_status(conv)
-            await self.queue_changed()
+            self.request_queue_update()
         return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
 
     async def history(self, vid: str, payload: Any) -> Dict[str, Any]:
@@ -390,7 +452,7 @@ class Handoff:
         await self.publish_status(conv)
         if agent:
             await self.to_agent(agent, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "visitor_left"})
-        await self.queue_changed()
+        self.request_queue_update()
         return p.ok_ack(state=State.CLOSED.value)
 
     async def set_visitor_info(self, vid: str, payload: Any) -> Dict[str, Any]:
@@ -548,7 +610,7 @@ class Handoff:
         conv.agent, conv.claimed_at = agent.username, now
         await self.system(conv, "assigned", agent=agent.display_name)
         await self._announce_assignment(conv, agent)
-        await self.queue_changed()
+        self.request_queue_update()
         return p.ok_ack(conversation=await self.packet(conv, agent))
 
     async def _announce_assignment(self, conv: Conversation, agent: Agent) -> None:
@@ -692,13 +754,13 @@ class Handoff:
     async def agent_connected(self, sid: str, agent: Agent) -> None:
         self.local_agents[sid] = agent.username
         await self.store.heartbeat([(agent.username, sid)])
-        self.spawn(self.queue_changed(force=False))  # waiting visitors: no longer offline
+        self.request_queue_update()  # waiting visitors: no longer offline
 
     async def agent_disconnected(self, sid: str) -> None:
         username = self.local_agents.pop(sid, None)
         if username:
             await self.store.drop_presence(username, sid)
-            self.spawn(self.queue_changed(force=False))
+            self.request_queue_update()
 
     async def requeue_abandoned(self, now: Optional[float] = None) -> int:
         """Chats of agents gone longer than the grace period go back to the queue, keeping their place."""
@@ -735,7 +797,7 @@ class Handoff:
                 )
                 moved += 1
         if moved:
-            await self.queue_changed()
+            self.request_queue_update()
         return moved
 
     async def end_idle_bot_conversations(self, now: Optional[float] = None) -> int:
