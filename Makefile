@@ -138,7 +138,7 @@ clean: ## Remove build output, models and results (keeps the environments)
 
 .PHONY: widget browser
 WIDGET_SOURCES := widget/package.json widget/package-lock.json widget/vite.config.js \
-	$(wildcard widget/console/*.html widget/console/src/*.js widget/console/src/*.css) \
+	$(wildcard widget/shared/*.js widget/console/*.html widget/console/src/*.js widget/console/src/*.css) \
 	$(wildcard widget/visitor/*.html widget/visitor/src/*.js widget/visitor/src/*.css widget/loader/*.js widget/demo/*.html)
 
 widget/node_modules/.package-lock.json: widget/package-lock.json

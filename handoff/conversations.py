@@ -621,7 +621,13 @@ class Handoff:
         await self.to_agent(agent.username, p.CONVERSATION, await self.packet(conv, agent))
 
     async def open(self, agent: Agent, payload: Any) -> Dict[str, Any]:
-        conv = await self._own(agent, p.conversation_ref(payload), allow_admin=True)
+        """A conversation's packet: the agent's own, any for an admin, and a waiting one offered to
+        the agent (its whole history, to read before claiming)."""
+        cid = p.conversation_ref(payload)
+        conv = await self.store.get(cid)
+        if conv is not None and conv.state is State.QUEUED and self.offered(agent, conv, time.time()):
+            return p.ok_ack(conversation=await self.packet(conv, agent))
+        conv = await self._own(agent, cid, allow_admin=True)
         return p.ok_ack(conversation=await self.packet(conv, agent))
 
     async def agent_message(self, agent: Agent, payload: Any) -> Dict[str, Any]:

@@ -202,6 +202,11 @@ async def test_agent_console_handles_a_bengali_chat_end_to_end(
     await visitor.say(WAITING)
     await expect(entry.locator(".nc-preview")).to_have_text(WAITING)
     await expect(entry.locator(".nc-preview")).to_have_attribute("lang", "bn")
+    # The whole history before claiming (offered to this agent: she speaks Bengali).
+    await entry.get_by_role("button", name="History").click()
+    history = entry.get_by_role("list", name="History")
+    await expect(history).to_contain_text(WAITING)
+    await expect(entry.get_by_role("button", name="History")).to_have_attribute("aria-expanded", "true")
     await shot(page, "queue")
 
     # Claim it: the handoff packet and the transcript so far.
@@ -324,7 +329,11 @@ async def test_agent_console_two_chats_at_once_transfer_and_hand_back(
 
     await log_in(page, handoff_server, "asha")
     for cid in (first_cid, second_cid):
-        await page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]').get_by_role("button").click()
+        await (
+            page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
+            .get_by_role("button", name="Claim")
+            .click()
+        )
         await expect(pane_of(page, cid)).to_be_visible()  # the chat just claimed is shown
     tabs = page.get_by_role("tablist", name="My conversations").get_by_role("tab")
     await expect(tabs).to_have_count(2)

@@ -13,16 +13,15 @@ import socketio
 
 from bot.content import load_content
 from handoff.embedded_redis import EmbeddedRedis
-from tests.support.handoff_service import AgentClient, Visitor, add_agent, handoff_service, login
-from tests.support.processes import (
-    MODEL,
-    action_service,
-    build_test_models,
-    free_port,
-    install_models,
-    rasa_service,
-    translator_service,
+from tests.support.handoff_service import (
+    AgentClient,
+    Visitor,
+    add_agent,
+    handoff_service,
+    login,
+    running_stack,
 )
+from tests.support.processes import MODEL, free_port
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")
 
@@ -33,43 +32,22 @@ def example(intent: str, lang: str, index: int = 0) -> str:
     return CONTENT.intents[intent].languages[lang].examples[index]
 
 
+AGENTS = [
+    ("asha", "bn,en", 5),
+    ("ravi", "en", 5),
+    ("meera", "ml,en", 5),
+    ("solo", "en", 1),
+    ("boss", "en", 3),
+]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
+    """Two handoff service processes (a, b) on one Redis, with Rasa, actions and the translator."""
     logs = tmp_path_factory.mktemp("handoff-stack")
-    redis_server = EmbeddedRedis(logs / "redis")
-    redis_url = redis_server.start()
-    packages = logs / "translation-models"
-    install_models(build_test_models(logs / "argos", [("bn", "en"), ("en", "bn")]), packages)
-    ports = {name: free_port() for name in ("translator", "actions", "rasa", "a", "b")}
-    translator_url = f"http://127.0.0.1:{ports['translator']}"
-    services = [translator_service(ports["translator"], packages, logs).start()]
-    services.append(action_service(ports["actions"], translator_url, logs).start())
-    services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start())
-    rasa_url = f"http://127.0.0.1:{ports['rasa']}"
     settings = {"HANDOFF_ROUTE_ALL_AFTER": "4", "HANDOFF_AGENT_GRACE": "2"}
-    for name in ("a", "b"):
-        services.append(
-            handoff_service(name, ports[name], redis_url, rasa_url, translator_url, logs, **settings).start()
-        )
-    add_agent(redis_url, "asha", languages="bn,en", capacity=5, display_name="Asha")
-    add_agent(redis_url, "ravi", languages="en", capacity=5, display_name="Ravi")
-    add_agent(redis_url, "meera", languages="ml,en", capacity=5, display_name="Meera")
-    add_agent(redis_url, "solo", languages="en", capacity=1, display_name="Solo")
-    add_agent(redis_url, "boss", languages="en", role="admin", display_name="Boss")
-    stack = {
-        "a": f"http://127.0.0.1:{ports['a']}",
-        "b": f"http://127.0.0.1:{ports['b']}",
-        "redis_url": redis_url,
-        "redis_server": redis_server,
-        "rasa_url": rasa_url,
-        "translator_url": translator_url,
-        "logs": logs,
-        "services": services,
-    }
-    yield stack
-    for service in reversed(services):
-        service.stop()
-    redis_server.stop()
+    with running_stack(logs, ("a", "b"), AGENTS, **settings) as stack:
+        yield stack
 
 
 @pytest.fixture
@@ -227,6 +205,11 @@ async def test_language_routing_offers_to_speakers_first_then_to_everyone(stack,
     assert cid not in [e["conversation_id"] for e in (await ravi.call("queue"))["queue"]]
     early = await ravi.claim(cid)
     assert early["error"]["code"] == "not_offered"
+    assert (await ravi.call("open", {"conversation_id": cid}))["error"]["code"] == "forbidden"
+    asha = await clients("agent", stack["a"], "asha")  # speaks Bengali: may read it before claiming
+    peek = await asha.call("open", {"conversation_id": cid})
+    assert peek["ok"] and peek["conversation"]["state"] == "queued"
+    assert peek["conversation"]["messages"][0]["text"] == example("request_human", "bn")
     entry = await ravi.wait_queued(cid, timeout=15)  # HANDOFF_ROUTE_ALL_AFTER=4 in this stack
     assert entry["offered_to_all"] is True and entry["wait_seconds"] >= 4
     claimed = await ravi.claim(cid)

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import socketio
 
-from tests.support.processes import REPO_ROOT, SVC_VENV, Service, base_env
+from handoff.embedded_redis import EmbeddedRedis
+from tests.support.processes import (
+    REPO_ROOT,
+    SVC_VENV,
+    Service,
+    action_service,
+    base_env,
+    build_test_models,
+    free_port,
+    install_models,
+    rasa_service,
+    translator_service,
+)
 
 TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
 PASSWORD = "correct horse battery"
@@ -47,6 +60,54 @@ def handoff_service(
         log_dir,
         startup_timeout=60,
     )
+
+
+@contextlib.contextmanager
+def running_stack(
+    logs: Path,
+    handoff_names: Sequence[str] = ("a",),
+    agents: Sequence[Tuple[str, str, int]] = (),
+    **settings: str,
+) -> Iterator[Dict[str, Any]]:
+    """The whole system as real processes: an embedded Redis, the translator with tiny real bn<->en
+    models, the action server, Rasa with the trained model, and one handoff service process per
+    name in `handoff_names` (all on the one Redis). `agents`: (username, languages, capacity).
+    Yields the URLs (one per service name), and stops everything on the way out, even after a failure."""
+    redis_server = EmbeddedRedis(logs / "redis")
+    redis_url = redis_server.start()
+    services: List[Service] = []
+    try:
+        packages = logs / "translation-models"
+        install_models(build_test_models(logs / "argos", [("bn", "en"), ("en", "bn")]), packages)
+        ports = {name: free_port() for name in ("translator", "actions", "rasa", *handoff_names)}
+        translator_url = f"http://127.0.0.1:{ports['translator']}"
+        rasa_url = f"http://127.0.0.1:{ports['rasa']}"
+        services.append(translator_service(ports["translator"], packages, logs).start())
+        services.append(action_service(ports["actions"], translator_url, logs).start())
+        services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start())
+        for name in handoff_names:
+            services.append(
+                handoff_service(
+                    name, ports[name], redis_url, rasa_url, translator_url, logs, **settings
+                ).start()
+            )
+        for username, languages, capacity in agents:
+            role = "admin" if username == "boss" else "agent"
+            add_agent(redis_url, username, languages=languages, capacity=capacity, role=role)
+        stack: Dict[str, Any] = {name: f"http://127.0.0.1:{ports[name]}" for name in handoff_names}
+        stack.update(
+            redis_url=redis_url,
+            redis_server=redis_server,
+            rasa_url=rasa_url,
+            translator_url=translator_url,
+            logs=logs,
+            services=services,
+        )
+        yield stack
+    finally:
+        for service in reversed(services):
+            service.stop()
+        redis_server.stop()
 
 
 def add_agent(

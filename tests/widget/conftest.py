@@ -19,17 +19,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
-from handoff.embedded_redis import EmbeddedRedis
-from tests.support.handoff_service import add_agent, handoff_service
-from tests.support.processes import (
-    MODEL,
-    action_service,
-    build_test_models,
-    free_port,
-    install_models,
-    rasa_service,
-    translator_service,
-)
+from tests.support.handoff_service import running_stack
+from tests.support.processes import MODEL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,37 +39,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
         if not built.exists():
             pytest.fail(f"{built} is missing: run `make widget`")
     logs = tmp_path_factory.mktemp("widget-stack")
-    redis_server = EmbeddedRedis(logs / "redis")
-    redis_url = redis_server.start()
-    packages = logs / "translation-models"
-    install_models(build_test_models(logs / "argos", [("bn", "en"), ("en", "bn")]), packages)
-    ports = {name: free_port() for name in ("translator", "actions", "rasa", "handoff")}
-    translator_url = f"http://127.0.0.1:{ports['translator']}"
-    rasa_url = f"http://127.0.0.1:{ports['rasa']}"
-    services = []
-    try:
-        services.append(translator_service(ports["translator"], packages, logs).start())
-        services.append(action_service(ports["actions"], translator_url, logs).start())
-        services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start())
-        settings = {"HANDOFF_ROUTE_ALL_AFTER": "1", "HANDOFF_AGENT_GRACE": "1"}
-        services.append(
-            handoff_service(
-                "handoff", ports["handoff"], redis_url, rasa_url, translator_url, logs, **settings
-            ).start()
-        )
-        add_agent(redis_url, "asha", languages="bn,en", capacity=5, display_name="Asha")
-        add_agent(redis_url, "meera", languages="ml,en", capacity=5, display_name="Meera")
-        add_agent(redis_url, "ravi", languages="en", capacity=5, display_name="Ravi")
-        yield {
-            "url": f"http://127.0.0.1:{ports['handoff']}",
-            "redis_url": redis_url,
-            "logs": logs,
-            "services": services,
-        }
-    finally:
-        for service in reversed(services):
-            service.stop()
-        redis_server.stop()
+    settings = {"HANDOFF_ROUTE_ALL_AFTER": "1", "HANDOFF_AGENT_GRACE": "1"}
+    agents = [("asha", "bn,en", 5), ("meera", "ml,en", 5), ("ravi", "en", 5)]
+    with running_stack(logs, ("handoff",), agents, **settings) as stack:
+        yield {**stack, "url": stack["handoff"]}
 
 
 @pytest_asyncio.fixture

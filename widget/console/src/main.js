@@ -38,6 +38,12 @@ const actions = {
     showLogin('You are logged out.');
   },
 
+  /** The whole history of a waiting chat offered to this agent, before claiming it. */
+  async preview(id) {
+    const ack = await socket.request('open', { conversation_id: id });
+    return ack.conversation;
+  },
+
   async claim(id) {
     const ack = await socket.request('claim', { conversation_id: id });
     store.upsertPacket(ack.conversation);

@@ -15,6 +15,7 @@ export function queueView(store, actions) {
     list,
   ]);
   let waits = [];
+  const previews = new Map(); // conversation id -> its messages, while the agent has the history open
 
   function render() {
     const entries = store.queue;
@@ -40,6 +41,35 @@ export function queueView(store, actions) {
             claim.disabled = false;
           }
         });
+        const history = el('ol', { class: 'nc-queue-history', attrs: { 'aria-label': 'History' } });
+        const toggle = el('button', {
+          class: 'nc-btn nc-history-toggle',
+          text: 'History',
+          attrs: { type: 'button', 'aria-expanded': 'false' },
+        });
+        const showHistory = (messages) => {
+          history.replaceChildren(...messages.map(historyItem));
+          history.hidden = false;
+          toggle.setAttribute('aria-expanded', 'true');
+        };
+        history.hidden = true;
+        if (previews.has(entry.conversation_id)) showHistory(previews.get(entry.conversation_id));
+        toggle.addEventListener('click', async () => {
+          if (previews.has(entry.conversation_id)) {
+            previews.delete(entry.conversation_id);
+            history.hidden = true;
+            toggle.setAttribute('aria-expanded', 'false');
+            return;
+          }
+          error.textContent = '';
+          try {
+            const packet = await actions.preview(entry.conversation_id);
+            previews.set(entry.conversation_id, packet.messages);
+            showHistory(packet.messages);
+          } catch (err) {
+            error.textContent = (err && err.message) || 'Could not load the history.';
+          }
+        });
         return el('li', { class: 'nc-queue-item', attrs: { 'data-conversation-id': entry.conversation_id } }, [
           el('div', { class: 'nc-queue-head' }, [
             el('span', { class: 'nc-badge', text: entry.language || '?', attrs: { title: languageLabel(entry.language) } }),
@@ -50,7 +80,8 @@ export function queueView(store, actions) {
             ? el('p', { class: 'nc-preview', text: entry.preview, attrs: { lang: entry.language || null, dir: 'auto' } })
             : el('p', { class: 'nc-note', text: 'No message yet' }),
           entry.offered_to_all ? el('p', { class: 'nc-note', text: 'Offered to every agent (with translation)' }) : null,
-          claim,
+          el('div', { class: 'nc-queue-actions' }, [toggle, claim]),
+          history,
         ]);
       }),
     );
@@ -67,6 +98,16 @@ export function queueView(store, actions) {
   store.subscribe((topic) => topic === 'queue' && render());
   render();
   return { node, tick };
+}
+
+/** One line of a waiting chat's history: who, the original text, and the translation if one was made. */
+function historyItem(message) {
+  const who = { visitor: 'Visitor', bot: 'Bot', agent: 'Agent', system: 'System' }[message.sender] || message.sender;
+  return el('li', { class: `nc-history-line nc-history-line--${message.sender}` }, [
+    el('span', { class: 'nc-history-who', text: `${who}: ` }),
+    el('span', { text: message.text, attrs: { lang: message.lang || null, dir: 'auto' } }),
+    message.translation ? el('span', { class: 'nc-note', text: ` (${message.translation.text})` }) : null,
+  ]);
 }
 
 function claimError(err) {
