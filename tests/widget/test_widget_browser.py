@@ -543,3 +543,63 @@ async def test_embedded_in_a_site_on_another_origin(
         await shot(page, "cross-origin-closed")
     finally:
         await visit.close()
+
+
+# --- both sides in the browser: visitor in the widget, agent in the console ----------------
+
+
+async def test_agent_in_the_console_answers_a_visitor_in_the_widget(
+    stack: Dict[str, Any], browser: Browser
+) -> None:
+    """The issue's scenario end to end with two browser contexts: a Malayalam visitor on the demo
+    page asks for a person; Meera logs into the console, reads the chat, claims it and replies; the
+    visitor sees her name and reply; Meera closes it; the visitor rates it."""
+    from tests.support.handoff_service import PASSWORD
+
+    base = stack["url"]
+    visit = await Visit.start(browser, base)
+    console_context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    console_context.set_default_timeout(TIMEOUT * 1000)
+    console = await console_context.new_page()
+    try:
+        chat = visit.chat
+        await visit.open()
+        await visit.say(example("order_status", "ml"))
+        await expect(visit.bot_bubbles().filter(has_text=answer_start("order_status", "ml"))).to_have_count(1)
+        await visit.say(example("request_human", "ml"))
+        cid = (await visit.saved())["conversationId"]
+
+        await console.goto(f"{base}/console/")
+        await console.get_by_label("Username").fill("meera")
+        await console.get_by_label("Password").fill(PASSWORD)
+        await console.get_by_role("button", name="Log in").click()
+        entry = console.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
+        await expect(entry.locator(".nc-badge")).to_have_text("ml")
+        await entry.get_by_role("button", name="History").click()
+        await expect(entry.get_by_role("list", name="History")).to_contain_text(example("order_status", "ml"))
+        await entry.get_by_role("button", name="Claim").click()
+        pane = console.locator(f'.nc-pane[data-conversation-id="{cid}"]')
+        await expect(pane).to_contain_text(example("request_human", "ml"))
+
+        await expect(chat.locator(".nw-status")).to_contain_text("Meera")
+        composer = pane.get_by_label("Reply to the visitor")
+        await composer.fill("നമസ്കാരം, ഞാൻ മീര. നിങ്ങളുടെ ഓർഡർ നാളെ എത്തും.")
+        await composer.press("Enter")
+        await expect(chat.locator(".nw-msg--agent .nw-bubble")).to_have_text(
+            "നമസ്കാരം, ഞാൻ മീര. നിങ്ങളുടെ ഓർഡർ നാളെ എത്തും."
+        )
+        await expect(chat.locator(".nw-msg--agent .nw-sender").first).to_have_text("Meera")
+        await visit.say("നന്ദി!")
+        await expect(pane).to_contain_text("നന്ദി!")
+        await shot(console, "console-with-widget-visitor")
+        await shot(visit.page, "desktop-ml-agent")
+
+        await pane.get_by_role("button", name="Close…").click()
+        close_form = pane.get_by_role("form", name="Close the conversation")
+        await close_form.get_by_label("Resolved", exact=True).check()
+        await close_form.get_by_role("button", name="Close conversation").click()
+        await expect(pane.locator(".nc-ended")).to_contain_text("Closed (Resolved)")
+        await expect(chat.locator(".nw-rating")).to_be_visible()
+    finally:
+        await console_context.close()
+        await visit.close()
