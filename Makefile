@@ -77,7 +77,7 @@ train: $(MODEL) ## Train the model (only when content, config or components chan
 
 # --- run ------------------------------------------------------------------
 
-run: setup $(MODEL) widget ## Start everything: handoff service + console (8080), Rasa (5005), actions, translator; Ctrl-C stops all
+run: setup $(MODEL) widget ## Start everything: handoff service + console + widget demo (8080), Rasa (5005), actions, translator, log writer; Ctrl-C stops all
 	$(SVC_PY) scripts/supervise.py Procfile
 
 agent: $(SVC_VENV)/.installed ## Create an agent for the console: make agent NAME=asha LANGS=bn,en [ROLE=admin] (asks for a password)
