@@ -24,6 +24,16 @@ def percentile(values: list, q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def latency_ms(samples: list) -> Dict[str, float]:
+    """p50/p95/p99/max of durations in seconds, as milliseconds rounded to 0.1."""
+    return {
+        "p50_ms": round(percentile(samples, 50) * 1000, 1),
+        "p95_ms": round(percentile(samples, 95) * 1000, 1),
+        "p99_ms": round(percentile(samples, 99) * 1000, 1),
+        "max_ms": round(max(samples) * 1000, 1),
+    }
+
+
 def save(name: str, figures: Dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     figures = {

@@ -50,7 +50,7 @@ from typing import Any, Dict, List, Optional
 import httpx
 import redis as redis_sync
 
-from bench.common import percentile, save
+from bench.common import latency_ms, save
 from bot.content import load_content
 from handoff.embedded_redis import EmbeddedRedis
 from tests.support.handoff_service import AgentClient, Visitor, add_agent, handoff_service
@@ -82,13 +82,7 @@ def faq_text(visitor: int, turn: int, lang: str) -> tuple:
 def ms(samples: List[float]) -> Dict[str, Any]:
     if not samples:
         return {"n": 0}
-    return {
-        "n": len(samples),
-        "p50_ms": round(percentile(samples, 50) * 1000, 1),
-        "p95_ms": round(percentile(samples, 95) * 1000, 1),
-        "p99_ms": round(percentile(samples, 99) * 1000, 1),
-        "max_ms": round(max(samples) * 1000, 1),
-    }
+    return {"n": len(samples), **latency_ms(samples)}
 
 
 def memory(pid: int) -> Dict[str, Optional[float]]:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import percentile, save
+from bench.common import latency_ms, save
 from bot.content import load_content
 from tests.support.processes import (
     action_service,
@@ -41,13 +41,7 @@ def rss_mb(pid: int) -> dict:
 
 
 def summary(samples: list) -> dict:
-    return {
-        "requests": len(samples),
-        "p50_ms": round(percentile(samples, 50) * 1000, 1),
-        "p95_ms": round(percentile(samples, 95) * 1000, 1),
-        "p99_ms": round(percentile(samples, 99) * 1000, 1),
-        "max_ms": round(max(samples) * 1000, 1),
-    }
+    return {"requests": len(samples), **latency_ms(samples)}
 
 
 def main() -> int:

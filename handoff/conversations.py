@@ -29,7 +29,7 @@ from handoff.hours import OpeningHours
 from handoff.protocol import ProtocolError, message_wire
 from handoff.rasa_client import BotReply, BotUnavailable, RasaClient
 from handoff.state import InvalidTransition, Resolution, State
-from handoff.store import Change, Conflict, Conversation, NotFound, Store, chats_key
+from handoff.store import Change, Conflict, Conversation, NotFound, Store, chats_key, open_key
 from handoff.texts import Texts
 from handoff.translation import LiveTranslator, TranslationUnavailable
 
@@ -123,9 +123,14 @@ class Handoff:
             await self.publish(conv, message)
         return message, stored
 
-    async def system(self, conv: Conversation, kind: str, **values: str) -> Dict[str, Any]:
+    async def system(
+        self, conv: Conversation, kind: str, note: Optional[str] = None, **values: str
+    ) -> Dict[str, Any]:
+        """A system message in the visitor's language; `note` is for agents (meta.note)."""
         text, lang = self.texts.get(kind, conv.language or "en", **values)
         meta: Dict[str, Any] = {"kind": kind}
+        if note:
+            meta["note"] = note
         if kind == "bot_unavailable":
             title, _ = self.texts.get("button_human", conv.language or "en")
             meta["buttons"] = [{"title": title, "payload": REQUEST_HUMAN_PAYLOAD}]
@@ -145,12 +150,13 @@ class Handoff:
     def stale_after(self) -> float:
         return max(3 * self.sweep_interval, 10.0)
 
-    async def _queue_snapshot(self) -> QueueSnapshot:
-        """Everything queue views and waiting visitors' statuses need, read once."""
+    async def _queue_snapshot(self, with_entries: bool = True) -> QueueSnapshot:
+        """Everything queue views and waiting visitors' statuses need, read once. Without entries
+        (one visitor's status) the queued conversations themselves are not read."""
         online = await self.store.online_agents(self.stale_after)
         waits = await self.store.recent_waits()
         entries = []
-        for cid, queued_at in await self.store.queue():
+        for cid, queued_at in await self.store.queue() if with_entries else []:
             conv = await self.store.get(cid)
             if conv is not None and conv.state is State.QUEUED:
                 entries.append((conv, queued_at))
@@ -169,9 +175,8 @@ class Handoff:
         if conv is None:
             return p.Status(State.BOT.value).to_wire()
         if conv.state is State.QUEUED:
-            snapshot = await self._queue_snapshot()
-            position = next((i for i, (c, _) in enumerate(snapshot.entries, 1) if c.id == conv.id), 1)
-            return self._queued_status(snapshot, position)
+            snapshot = await self._queue_snapshot(with_entries=False)
+            return self._queued_status(snapshot, await self.store.queue_position(conv.id) or 1)
         if conv.state is State.ASSIGNED and conv.agent:
             agent = await self.users.get(conv.agent)
             name = agent.display_name if agent else conv.agent
@@ -401,7 +406,7 @@ class Handoff:
             change = Change().set(
                 offline={"contact": offline.contact, "text": offline.text, "at": now}, closed_at=repr(now)
             )
-            change.zrem("queue", conv.id).zadd("offline", now, conv.id).del_if(f"visitor:{vid}:open", conv.id)
+            change.zrem("queue", conv.id).zadd("offline", now, conv.id).del_if(open_key(vid), conv.id)
             await self.store.transition(conv, "offline", change)
             await self.system(conv, "offline_received")
             await self.publish_status(conv)
@@ -439,7 +444,7 @@ class Handoff:
         if conv is None:
             return p.ok_ack(state=State.CLOSED.value)
         now = time.time()
-        change = Change().set(closed_at=repr(now)).del_if(f"visitor:{vid}:open", conv.id)
+        change = Change().set(closed_at=repr(now)).del_if(open_key(vid), conv.id)
         agent = conv.agent
         if conv.state is State.BOT:
             await self.store.transition(conv, "end", change)
@@ -739,7 +744,7 @@ class Handoff:
         now = time.time()
         resolution = {"code": request.resolution, "note": request.note, "by": agent.username, "at": now}
         change = Change().expect("agent", owner).set(resolution=resolution, closed_at=repr(now))
-        change.srem(chats_key(owner), conv.id).del_if(f"visitor:{conv.visitor_id}:open", conv.id)
+        change.srem(chats_key(owner), conv.id).del_if(open_key(conv.visitor_id), conv.id)
         await self.store.transition(conv, "close", change)
         conv.resolution = resolution
         await self.system(conv, "closed")
@@ -794,13 +799,7 @@ class Handoff:
                     continue
                 conv.agent = ""
                 note = f"{agent.display_name} was disconnected for over {self.agent_grace} s"
-                await self.add_message(
-                    conv,
-                    "system",
-                    self.texts.get("agent_left", conv.language or "en")[0],
-                    self.texts.get("agent_left", conv.language or "en")[1],
-                    {"kind": "agent_left", "note": note},
-                )
+                await self.system(conv, "agent_left", note=note)
                 moved += 1
         if moved:
             self.request_queue_update()
@@ -819,7 +818,7 @@ class Handoff:
             if conv.state is not State.BOT:
                 continue  # waiting or with an agent: people decide
             change = Change().set(closed_at=repr(now), close_reason="idle")
-            change.del_if(f"visitor:{conv.visitor_id}:open", cid)
+            change.del_if(open_key(conv.visitor_id), cid)
             try:
                 await self.store.transition(conv, "end", change)
             except (InvalidTransition, Conflict):

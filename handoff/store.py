@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from handoff.state import InvalidTransition, State, Transition, next_state
 
@@ -203,6 +204,11 @@ def _plain(name: str, value: Any) -> Any:
     return value
 
 
+def open_key(vid: str) -> str:
+    """The visitor's open conversation (a string key; at most one open conversation per visitor)."""
+    return f"visitor:{vid}:open"
+
+
 def conv_key(cid: str) -> str:
     return f"conv:{cid}"
 
@@ -298,12 +304,10 @@ class Store:
         return await self.redis.hgetall(f"visitor:{vid}")
 
     async def open_conversation_id(self, vid: str) -> Optional[str]:
-        return await self.redis.get(f"visitor:{vid}:open")
+        return await self.redis.get(open_key(vid))
 
     async def latest_conversation_id(self, vid: str) -> Optional[str]:
-        return await self.redis.get(f"visitor:{vid}:open") or await self.redis.lindex(
-            f"visitor:{vid}:convs", -1
-        )
+        return await self.redis.get(open_key(vid)) or await self.redis.lindex(f"visitor:{vid}:convs", -1)
 
     async def visitor_conversations(self, vid: str) -> List[str]:
         return await self.redis.lrange(f"visitor:{vid}:convs", 0, -1)
@@ -316,9 +320,9 @@ class Store:
                 conv = await self.get(cid)
                 if conv is not None and conv.state is not State.CLOSED:
                     return conv, False
-                await self.redis.delete(f"visitor:{vid}:open")  # stale pointer: closed
+                await self.redis.delete(open_key(vid))  # stale pointer: closed
             cid = "c_" + secrets.token_hex(8)
-            if await self.redis.set(f"visitor:{vid}:open", cid, nx=True):
+            if await self.redis.set(open_key(vid), cid, nx=True):
                 now = time.time()
                 async with self.redis.pipeline(transaction=True) as pipe:
                     pipe.hset(
@@ -439,6 +443,7 @@ class Store:
         """Add fields (a translation, the detected language) to a stored message; seq and text never change."""
         key = f"{conv_key(cid)}:msgs"
         vid = await self.redis.hget(conv_key(cid), "visitor_id") or ""
+        added = {k: v for k, v in fields.items() if k not in ("seq", "text")}
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -447,16 +452,14 @@ class Store:
                     if raw is None:
                         raise NotFound(f"{cid}:{seq}")
                     message = json.loads(raw)
-                    message.update({k: v for k, v in fields.items() if k not in ("seq", "text")})
+                    message.update(added)
                     pipe.multi()
                     pipe.lset(key, seq - 1, json.dumps(message, ensure_ascii=False))
-                    added = {k: v for k, v in fields.items() if k not in ("seq", "text")}
                     self._xadd(pipe, "message_update", cid, vid, {"seq": seq, **added})
                     await pipe.execute()
                     return message
-                except Exception as exc:  # WatchError: retry
-                    if type(exc).__name__ != "WatchError":
-                        raise
+                except WatchError:  # the list changed between WATCH and EXEC: read it again
+                    continue
 
     # --- queue and agents ---------------------------------------------------
 

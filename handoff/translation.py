@@ -12,7 +12,7 @@ from typing import Optional, Set, Tuple
 
 import httpx
 
-from translator.client import Translation, TranslationUnavailable
+from translator.client import Translation, TranslationUnavailable, pairs_from_health
 
 __all__ = ["LiveTranslator", "Translation", "TranslationUnavailable"]
 
@@ -34,7 +34,7 @@ class LiveTranslator:
         if self._pairs is None or now - self._pairs_at > self.pairs_ttl:
             try:
                 health = (await self._client.get(self.base_url + "/health", timeout=2.0)).json()
-                self._pairs = {(p["source"], p["target"]) for p in health.get("pairs", [])}
+                self._pairs = pairs_from_health(health)
             except (httpx.HTTPError, ValueError, KeyError, TypeError):
                 self._pairs = set()
             self._pairs_at = now
@@ -63,14 +63,5 @@ class LiveTranslator:
         except ValueError:
             body = {}
         if response.status_code != 200:
-            raise TranslationUnavailable(
-                body.get("message", f"translator answered HTTP {response.status_code}"),
-                body.get("error", "error"),
-            )
-        return Translation(
-            text=body["text"],
-            source=body["source"],
-            target=body["target"],
-            engine=body.get("engine", "argostranslate"),
-            model=body.get("model", ""),
-        )
+            raise TranslationUnavailable.from_error_body(response.status_code, body)
+        return Translation.from_body(body)

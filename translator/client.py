@@ -22,6 +22,11 @@ class TranslationUnavailable(Exception):
         self.reason = reason
         self.code = code
 
+    @classmethod
+    def from_error_body(cls, status: int, body: dict) -> TranslationUnavailable:
+        """The service's error answer (`{"error", "message"}`, docs in translator/server.py)."""
+        return cls(body.get("message", f"translator answered HTTP {status}"), body.get("error", "error"))
+
 
 @dataclass(frozen=True)
 class Translation:
@@ -31,6 +36,17 @@ class Translation:
     engine: str
     model: str
 
+    @classmethod
+    def from_body(cls, body: dict) -> Translation:
+        """The service's `POST /translate` answer."""
+        return cls(
+            text=body["text"],
+            source=body["source"],
+            target=body["target"],
+            engine=body.get("engine", "argostranslate"),
+            model=body.get("model", ""),
+        )
+
     def as_dict(self) -> dict:
         return {
             "text": self.text,
@@ -39,6 +55,11 @@ class Translation:
             "engine": self.engine,
             "model": self.model,
         }
+
+
+def pairs_from_health(health: dict) -> Set[Tuple[str, str]]:
+    """The (source, target) pairs listed by the service's `GET /health`."""
+    return {(p["source"], p["target"]) for p in health.get("pairs", [])}
 
 
 class TranslatorClient:
@@ -67,10 +88,7 @@ class TranslatorClient:
                 body = json.loads(exc.read().decode("utf-8"))
             except ValueError:
                 body = {}
-            raise TranslationUnavailable(
-                body.get("message", f"translator answered HTTP {exc.code}"),
-                body.get("error", "error"),
-            ) from exc
+            raise TranslationUnavailable.from_error_body(exc.code, body) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise TranslationUnavailable(
                 f"translator service at {self.base_url} is unreachable ({exc})", "unreachable"
@@ -82,7 +100,7 @@ class TranslatorClient:
         if self._pairs is None or now - self._pairs_at > self.pairs_ttl:
             try:
                 health = self._request("/health")
-                self._pairs = {(p["source"], p["target"]) for p in health.get("pairs", [])}
+                self._pairs = pairs_from_health(health)
             except TranslationUnavailable:
                 self._pairs = set()
             self._pairs_at = now
@@ -93,10 +111,4 @@ class TranslatorClient:
 
     def translate(self, text: str, source: str, target: str) -> Translation:
         body = self._request("/translate", {"text": text, "source": source, "target": target})
-        return Translation(
-            text=body["text"],
-            source=body["source"],
-            target=body["target"],
-            engine=body.get("engine", "argostranslate"),
-            model=body.get("model", ""),
-        )
+        return Translation.from_body(body)
