@@ -102,7 +102,7 @@ class ActionMarkResolved(Action):
 
 def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List:
     lang = _language(tracker)
-    event = handoff_event(tracker, reason, lang)
+    event = handoff_event(tracker, reason, lang, content().faq_topics)
     reply = localiser().say(f"handoff_{reason}", lang)
     _send(dispatcher, reply, "handoff", custom={"handoff": event}, handoff_reason=reason)
     return [SlotSet("handoff", event), SlotSet("language", lang)]

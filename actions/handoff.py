@@ -8,7 +8,7 @@ the `handoff` slot in the tracker.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List, Optional
 
 from rasa_sdk import Tracker
 
@@ -30,6 +30,21 @@ def _top_intent(parse: Dict[str, Any]) -> Dict[str, Any]:
             return {"name": ranked.get("name"), "confidence": ranked.get("confidence")}
     intent = parse.get("intent") or {}
     return {"name": intent.get("name"), "confidence": intent.get("confidence")}
+
+
+def mentioned_topic(
+    parse: Dict[str, Any], topics: Iterable[str], min_confidence: float = 0.05
+) -> Optional[str]:
+    """The FAQ topic the message names, if any: "a person about my invoice" -> invoice.
+
+    The best-ranked FAQ topic of the message's intent ranking, when the
+    classifier gives it at least `min_confidence`.
+    """
+    topics = set(topics)
+    for ranked in parse.get("intent_ranking") or []:
+        if ranked.get("name") in topics:
+            return ranked["name"] if (ranked.get("confidence") or 0.0) >= min_confidence else None
+    return None
 
 
 def intents_tried(tracker: Tracker, limit: int = HISTORY) -> List[Dict[str, Any]]:
@@ -54,7 +69,7 @@ def intents_tried(tracker: Tracker, limit: int = HISTORY) -> List[Dict[str, Any]
     return tried[-limit:]
 
 
-def handoff_event(tracker: Tracker, reason: str, language: str) -> Dict[str, Any]:
+def handoff_event(tracker: Tracker, reason: str, language: str, topics: Iterable[str] = ()) -> Dict[str, Any]:
     if reason not in REASONS:
         raise ValueError(f"unknown handoff reason {reason!r}")
     parse = tracker.latest_message or {}
@@ -68,7 +83,8 @@ def handoff_event(tracker: Tracker, reason: str, language: str) -> Dict[str, Any
         "confidence": (parse.get("intent") or {}).get("confidence"),
         "best_guess": top["name"],
         "best_guess_confidence": top["confidence"],
-        "faq_topic": tracker.get_slot("faq_topic"),
+        # The topic named in this message ("a person about my invoice"), else the last one answered.
+        "faq_topic": mentioned_topic(parse, topics) or tracker.get_slot("faq_topic"),
         "intents_tried": intents_tried(tracker),
         "conversation_id": tracker.sender_id,
         "timestamp": time.time(),

@@ -20,6 +20,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONTENT_DIR = REPO_ROOT / "data"
+ROMAN = "Latn"  # the suffix of a romanized block: "bn-Latn" is Bengali typed in Latin letters
 
 
 class ContentError(ValueError):
@@ -64,6 +65,9 @@ class LanguageSettings:
     default: str
     min_examples: int
     min_heldout: int
+    romanized: List[str] = field(default_factory=list)  # languages also authored in Latin letters
+    min_romanized_examples: int = 8
+    min_romanized_heldout: int = 4
 
 
 @dataclass
@@ -74,6 +78,7 @@ class Content:
     intents: Dict[str, Intent]
     responses: Dict[str, Dict[str, str]]
     root: Path = field(default=DEFAULT_CONTENT_DIR)
+    other_heldout: Dict[str, Dict[str, List[str]]] = field(default_factory=dict)
 
     @property
     def faq_topics(self) -> List[str]:
@@ -165,6 +170,9 @@ def load_content(root: Optional[Path] = None) -> Content:
         default=str(settings_data.get("default", "en")),
         min_examples=int(settings_data.get("min_examples", 8)),
         min_heldout=int(settings_data.get("min_heldout", 3)),
+        romanized=[str(x) for x in settings_data.get("romanized", [])],
+        min_romanized_examples=int(settings_data.get("min_romanized_examples", 8)),
+        min_romanized_heldout=int(settings_data.get("min_romanized_heldout", 4)),
     )
     intents: Dict[str, Intent] = {}
     for kind, folder in (("faq", "faq"), ("conversation", "intents")):
@@ -179,4 +187,25 @@ def load_content(root: Optional[Path] = None) -> Content:
         if not isinstance(texts, dict):
             raise ContentError(f"{root / 'responses.yml'}: {key}: expected language: text")
         responses[str(key)] = {str(k): str(v).strip() for k, v in texts.items()}
-    return Content(settings=settings, intents=intents, responses=responses, root=root)
+    return Content(
+        settings=settings,
+        intents=intents,
+        responses=responses,
+        root=root,
+        other_heldout=_read_other_heldout(root / "heldout" / "other_languages.yml"),
+    )
+
+
+def _read_other_heldout(path: Path) -> Dict[str, Dict[str, List[str]]]:
+    """Held-out messages in languages with no authored content: {lang: {intent: [text]}}."""
+    if not path.exists():
+        return {}
+    languages = _read_yaml(path).get("languages") or {}
+    if not isinstance(languages, dict):
+        raise ContentError(f"{path}: `languages` must map language codes to intents")
+    return {
+        str(lang): {
+            str(intent): _as_str_list(texts, f"{path}: {lang}.{intent}") for intent, texts in intents.items()
+        }
+        for lang, intents in languages.items()
+    }

@@ -20,6 +20,13 @@ for chat:
    language (a hint) when one is known, so the conversation keeps its language.
 5. **Seeded.** The detector's random seed is fixed: the same text always gets
    the same answer.
+6. **Romanized Bengali and Malayalam** ("amar order kothay", "ente order
+   evide"): a Latin-script message goes first through a small n-gram
+   classifier trained on the romanized and English training examples
+   (`romanized`, a bot.text_model.TextClassifier, trained by the
+   LanguageDetector component). When it is sure (`romanized_threshold`) that
+   the message is romanized Bengali or Malayalam, that is the language, with
+   `script: latin`; French or Spanish function words keep it out of the way.
 
 Nothing happens at import time; langdetect's profiles load on first use.
 """
@@ -30,7 +37,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 # Unicode blocks of the scripts we tell apart, as (first, last) code points.
 SCRIPT_RANGES: Dict[str, Sequence[tuple]] = {
@@ -90,12 +97,13 @@ FUNCTION_WORDS: Dict[str, frozenset] = {
     "fr": frozenset(
         "je j' tu il elle nous vous ils elles mon ma mes ton ta tes votre vos le la les "
         "un une des du et ou est sont pas ne n' que qui quoi où quand comment pourquoi "
-        "avec pour sur dans merci bonjour svp c'est mais aussi".split()
+        "avec pour sur dans merci bonjour svp c'est mais aussi de au aux".split()
     ),
     "es": frozenset(
         "yo él ella nosotros usted ustedes mi mis su sus el los las unos unas del y "
         "es son que qué donde dónde cuando cuándo como cómo por para con gracias hola "
-        "quiero tengo está están pero también muy".split()
+        "quiero tengo está están pero también muy la de este esta estos a al lo se me te le hay "
+        "hacen puedo puede".split()
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
@@ -153,7 +161,11 @@ class LanguageIdentifier:
         script_share: float = 0.1,
         min_words: int = 4,
         seed: int = 0,
+        romanized: Optional[Any] = None,
+        romanized_threshold: float = 0.8,
     ) -> None:
+        self.romanized = romanized
+        self.romanized_threshold = romanized_threshold
         self.candidates: List[str] = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("at least one candidate language is required")
@@ -194,6 +206,22 @@ class LanguageIdentifier:
             return {}
         return {_LANGDETECT_ALIASES.get(p.lang, p.lang): float(p.prob) for p in ranked}
 
+    def _romanized(self, text: str) -> Optional[Detection]:
+        """Romanized Bengali or Malayalam, when the romanized classifier is sure."""
+        if self.romanized is None:
+            return None
+        words = [w.casefold() for w in _WORD.findall(text)]
+        # Two French or Spanish function words ("où est", "dónde está") are not
+        # romanized Bengali; one can be ("order ta kothay").
+        if max(sum(w in FUNCTION_WORDS[lang] for w in words) for lang in ("fr", "es")) >= 2:
+            return None
+        probabilities = self.romanized.predict_proba([text], None)[0]
+        best = int(probabilities.argmax())
+        lang, prob = self.romanized.classes[best], float(probabilities[best])
+        if lang in self.candidates and LANGUAGE_SCRIPT.get(lang) and prob >= self.romanized_threshold:
+            return Detection(lang, round(prob, 4), True, "romanized", "latin")
+        return None
+
     def detect(self, text: str, hint: Optional[str] = None) -> Detection:
         """Detect the language of `text`.
 
@@ -225,6 +253,11 @@ class LanguageIdentifier:
             if not candidates:
                 # A script none of the candidates use: unsupported language.
                 return Detection(fallback, 0.0, False, "hint" if hint else "default", script)
+
+        if script == "latin":
+            romanized = self._romanized(text)
+            if romanized is not None:
+                return romanized
 
         if script == "latin" and letters < self.min_chars:
             return Detection(fallback, 0.0, False, "hint" if hint else "default", script)

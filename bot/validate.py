@@ -7,7 +7,8 @@ docs/content-guide.md): every authored language is present; FAQ topics have an
 answer in every authored language; at least `min_examples` training and
 `min_heldout` held-out examples per language; no example appears twice
 anywhere (case/space-insensitive); Bengali and Malayalam examples are written in
-their script; no Rasa entity markup in examples; every FAQ topic of the issue
+their script; romanized blocks (`bn-Latn`, `ml-Latn`) exist for the languages
+listed under `romanized`, with enough examples, in Latin letters only; no Rasa entity markup in examples; every FAQ topic of the issue
 list exists; data/responses.yml has every key the actions use, in every
 authored language; config.yml's language settings agree with data/languages.yml.
 Exit status 1 and one line per problem if anything is wrong.
@@ -22,7 +23,7 @@ from typing import List, Optional
 
 import yaml
 
-from bot.content import REPO_ROOT, Content, ContentError, load_content
+from bot.content import REPO_ROOT, ROMAN, Content, ContentError, load_content
 from bot.langid import LANGUAGE_SCRIPT, script_counts
 
 REQUIRED_FAQ_TOPICS = (
@@ -75,7 +76,27 @@ def check_content(content: Content) -> List[str]:
                 problems.append(
                     f"{where}: {lang}: {len(block.heldout)} held-out examples, at least {settings.min_heldout} needed"
                 )
+        for lang in settings.romanized:
+            key = f"{lang}-{ROMAN}"
+            block = intent.languages.get(key)
+            if block is None:
+                problems.append(f"{where}: no romanized block {key!r}")
+                continue
+            if block.answer:
+                problems.append(
+                    f"{where}: {key}: romanized blocks have no answer (the {lang} answer is used)"
+                )
+            for kind, examples, least in (
+                ("examples", block.examples, settings.min_romanized_examples),
+                ("held-out examples", block.heldout, settings.min_romanized_heldout),
+            ):
+                if len(examples) < least:
+                    problems.append(f"{where}: {key}: {len(examples)} {kind}, at least {least} needed")
         for lang, block in intent.languages.items():
+            if lang.endswith(f"-{ROMAN}"):
+                for example in block.examples + block.heldout:
+                    if set(script_counts(example)) - {"latin"}:
+                        problems.append(f"{where}: {lang}: {example!r} is not in Latin letters only")
             script = LANGUAGE_SCRIPT.get(lang, "latin")
             for kind, examples in (("examples", block.examples), ("heldout", block.heldout)):
                 for example in examples:

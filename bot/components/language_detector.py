@@ -5,6 +5,11 @@ Adds to the parse result:
 - `language_confidence`: 0..1,
 - `language_detection`: {reliable, method, script}.
 
+The component is trained: from the Latin-script training examples (English,
+and the romanized Bengali and Malayalam blocks, whose metadata says
+`script: latin`) it learns to tell romanized Bengali and Malayalam from
+English (bot/langid.py, step 6).
+
 Message metadata (sent by the channel, e.g. the handoff service or the REST
 webhook's `metadata`) can carry `language` (the visitor's explicit choice,
 which wins) and `conversation_language` (the language so far, kept for
@@ -13,7 +18,8 @@ messages too short to judge).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import logging
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -23,14 +29,41 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.langid import Detection, LanguageIdentifier
+from bot.langid import Detection, LanguageIdentifier, script_counts
+from bot.text_model import TextClassifier
+
+logger = logging.getLogger(__name__)
 
 LANGUAGE = "language"
 LANGUAGE_CONFIDENCE = "language_confidence"
 LANGUAGE_DETECTION = "language_detection"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+def romanized_classifier(
+    examples: List[Tuple[str, Optional[str]]], candidates: List[str]
+) -> Optional[TextClassifier]:
+    """An n-gram classifier of Latin-script text by language, from (text, language) examples.
+
+    Only examples written entirely in Latin letters count: English ones, and
+    the romanized Bengali and Malayalam blocks. None with fewer than two languages.
+    """
+    texts, labels = [], []
+    for text, lang in examples:
+        if text and lang in candidates and set(script_counts(text)) == {"latin"}:
+            texts.append(text)
+            labels.append(lang)
+    if len(set(labels)) < 2:
+        return None
+    return TextClassifier(encoder_weight=0.0, C=1.0).fit(texts, None, labels)
+
+
+def _example_language(message: Message) -> Optional[str]:
+    metadata = message.get("metadata") or {}
+    block = metadata.get("intent") if isinstance(metadata, dict) else None
+    return block.get("language") if isinstance(block, dict) else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class LanguageDetector(GraphComponent):
     """Detects the language of every message among configured candidates."""
 
@@ -43,9 +76,19 @@ class LanguageDetector(GraphComponent):
             "script_share": 0.1,  # share of native-script letters that makes a code-mixed message native
             "min_words": 4,  # fewer Latin-script words, and no function word: too short to judge
             "seed": 0,
+            "romanized_threshold": 0.8,  # how sure the romanized classifier must be
         }
 
-    def __init__(self, config: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        romanized: Optional[TextClassifier] = None,
+    ) -> None:
+        config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
         self.identifier = LanguageIdentifier(
             candidates=config["languages"],
             default=config["default"],
@@ -53,6 +96,8 @@ class LanguageDetector(GraphComponent):
             script_share=float(config["script_share"]),
             min_words=int(config["min_words"]),
             seed=int(config["seed"]),
+            romanized=romanized,
+            romanized_threshold=float(config["romanized_threshold"]),
         )
 
     @classmethod
@@ -63,7 +108,35 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn romanized Bengali/Malayalam vs English from the Latin-script examples."""
+        examples = [(m.get(TEXT), _example_language(m)) for m in training_data.intent_examples]
+        model = romanized_classifier(examples, self.identifier.candidates)
+        if model is None:
+            logger.info("LanguageDetector: no romanized training examples; romanized detection is off.")
+            return self._resource
+        with self._model_storage.write_to(self._resource) as directory:
+            model.save(directory, "romanized")
+        self.identifier.romanized = model
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LanguageDetector:
+        try:
+            with model_storage.read_from(resource) as directory:
+                romanized = TextClassifier.load(directory, "romanized")
+        except (ValueError, FileNotFoundError):
+            romanized = None
+        return cls(config, model_storage, resource, romanized)
 
     def detect(self, message: Message) -> Optional[Detection]:
         text = message.get(TEXT)

@@ -118,3 +118,36 @@ def test_config_disagreeing_with_languages_is_reported(content, tmp_path):
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     assert any("trained_languages" in p for p in check_config(content, path))
+
+
+def test_missing_romanized_block_is_reported(content_copy):
+    _edit(content_copy / "faq" / "warranty.yml", lambda d: d["languages"].pop("ml-Latn"))
+    problems = check_content(load_content(content_copy))
+    assert any("warranty.yml: no romanized block 'ml-Latn'" in p for p in problems)
+
+
+def test_native_script_in_a_romanized_block_is_reported(content_copy):
+    _edit(
+        content_copy / "faq" / "invoice.yml",
+        lambda d: d["languages"]["bn-Latn"]["examples"].append("invoice টা দিন"),
+    )
+    problems = check_content(load_content(content_copy))
+    assert any("bn-Latn: 'invoice টা দিন' is not in Latin letters only" in p for p in problems)
+
+
+def test_romanized_examples_are_compiled_with_their_language_and_script(content, tmp_path):
+    compile_content(content, tmp_path, REPO_ROOT / "bot" / "domain.yml")
+    nlu = yaml.safe_load((tmp_path / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
+    romanized = [b for b in nlu if b["metadata"].get("script") == "latin"]
+    assert {b["metadata"]["language"] for b in romanized} == {"bn", "ml"}
+    assert len(romanized) == 2 * len(content.intents)
+    heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
+    compiled = {line[2:] for b in nlu for line in b["examples"].splitlines()}
+    assert not heldout & compiled
+
+
+def test_other_languages_heldout_set_is_read(content):
+    assert set(content.other_heldout) >= {"hi", "ta", "es", "fr", "ar"}
+    for lang, intents in content.other_heldout.items():
+        assert sum(len(texts) for texts in intents.values()) >= 10, lang
+        assert set(intents) <= set(content.intents), lang

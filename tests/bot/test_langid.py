@@ -80,3 +80,59 @@ def test_invalid_configuration_is_rejected():
         LanguageIdentifier([], default="en")
     with pytest.raises(ValueError):
         LanguageIdentifier(["bn"], default="en")
+
+
+@pytest.fixture(scope="module")
+def romanized_detector():
+    """The detector with the romanized classifier trained as the NLU component trains it."""
+    from bot.components.language_detector import romanized_classifier
+    from bot.content import load_content
+
+    examples = [
+        (text, key.split("-")[0])
+        for intent in load_content().intents.values()
+        for key, block in intent.languages.items()
+        for text in block.examples
+    ]
+    detector = LanguageIdentifier(CANDIDATES, default="en", min_chars=12)
+    detector.romanized = romanized_classifier(examples, CANDIDATES)
+    return detector
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("amar order kothay", "bn"),
+        ("refund kobe pabo", "bn"),
+        ("ente order evide", "ml"),
+        ("password marannu poyi", "ml"),
+    ],
+)
+def test_romanized_bengali_and_malayalam_are_detected_with_latin_script(romanized_detector, text, lang):
+    detection = romanized_detector.detect(text)
+    assert (detection.code, detection.script, detection.method, detection.reliable) == (
+        lang,
+        "latin",
+        "romanized",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("where is my order NS1234567", "en"),
+        ("cancel my order", "en"),
+        ("où est ma commande s'il vous plaît", "fr"),
+        ("¿dónde está mi pedido?", "es"),
+        ("আমার অর্ডার কোথায়", "bn"),
+    ],
+)
+def test_romanized_classifier_leaves_other_languages_alone(romanized_detector, text, lang):
+    assert romanized_detector.detect(text).code == lang
+
+
+def test_romanized_classifier_needs_two_languages():
+    from bot.components.language_detector import romanized_classifier
+
+    assert romanized_classifier([("hello", "en"), ("where is my order", "en")], CANDIDATES) is None

@@ -1,0 +1,229 @@
+"""Choose the fallback threshold, the ambiguity margin and the romanized threshold by cross-validation.
+
+    python -m bench.nlu_calibrate [--folds 5] [--target 0.03]
+
+Only training examples are used (held-out examples never are). Out-of-fold
+predictions of the production classifier (bot/text_model.py, configured as in
+config.yml, with the request-for-a-person rule) are computed once; then for
+each (threshold, ambiguity margin) pair, as Rasa's FallbackClassifier applies
+them: a message is a *fallback* when its top confidence is below the threshold
+or the top two are closer than the margin; otherwise the intent is *acted on*,
+rightly or wrongly. The pair chosen has the fewest fallbacks among those whose
+wrong-answers-acted-on rate is at most `--target` in every authored language.
+
+First the share of probability at which a request for a person wins over the
+top intent (bot/text_model.prioritise) is chosen by out-of-fold accuracy.
+The same is done for the romanized-language classifier (bot/langid.py): the
+lowest threshold at which at most 1% of English training messages are taken
+for romanized Bengali or Malayalam. Writes results/bench/nlu_calibrate.json;
+the curve is in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Dict, List
+
+import numpy as np
+import yaml
+
+from bench.common import REPO_ROOT, save
+from bench.nlu_compare import training_examples
+from bot.content import load_content
+from bot.encoder import EmbeddingCache, get_encoder
+from bot.text_model import TextClassifier, prioritise
+
+THRESHOLDS = [round(x, 2) for x in np.arange(0.2, 0.96, 0.05)]
+MARGINS = [0.0, 0.02, 0.05, 0.1, 0.2]
+ROMANIZED_THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+
+
+def component_config(suffix: str) -> dict:
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if component["name"].endswith(suffix):
+            return component
+    raise SystemExit(f"config.yml has no {suffix}")
+
+
+def folds_of(labels: List[str], strata: List[str], folds: int):
+    from sklearn.model_selection import StratifiedKFold
+
+    counts: Dict[str, int] = {}
+    for s in strata:
+        counts[s] = counts.get(s, 0) + 1
+    strata = [s if counts[s] >= folds else label for s, label in zip(strata, labels, strict=True)]
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(labels, strata)
+
+
+PRIORITY_SHARES = [None, 0.2, 0.3, 0.4, 0.5]
+
+
+def out_of_fold_rankings(texts, embeddings, labels, langs, folds: int) -> List[List[dict]]:
+    """The classifier's ranking of every training example by a model that did not see it."""
+    config = component_config("EncoderIntentClassifier")
+    y = np.array(labels)
+    rankings: List[List[dict]] = [[] for _ in texts]
+    for train, test in folds_of(labels, [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)], folds):
+        model = TextClassifier(encoder_weight=float(config["encoder_weight"]), C=float(config["C"])).fit(
+            [texts[i] for i in train], embeddings[train], y[train]
+        )
+        probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
+        for i, row in zip(test, probabilities, strict=True):
+            rankings[i] = [{"name": model.classes[j], "confidence": float(row[j])} for j in np.argsort(-row)]
+    return rankings
+
+
+def choose_priority(raw, labels, langs, intent: str = "request_human") -> tuple:
+    """The share at which a request for a person wins, by accuracy over all examples."""
+    rows = []
+    for share in PRIORITY_SHARES:
+        priority = {intent: share} if share is not None else {}
+        top = [prioritise(r, priority)[0]["name"] for r in raw]
+        per_lang = {
+            lang: round(
+                float(np.mean([t == g for t, g, x in zip(top, labels, langs, strict=True) if x == lang])), 4
+            )
+            for lang in sorted(set(langs))
+        }
+        rows.append(
+            {
+                "share": share,
+                "accuracy": round(float(np.mean([t == g for t, g in zip(top, labels, strict=True)])), 4),
+                "per_language": per_lang,
+            }
+        )
+    best = max(rows, key=lambda r: r["accuracy"])
+    return best, rows
+
+
+def curve(rankings, labels, langs) -> List[dict]:
+    rows = []
+    for threshold in THRESHOLDS:
+        for margin in MARGINS:
+            per_lang: Dict[str, dict] = {}
+            for lang in sorted(set(langs)):
+                idx = [i for i, x in enumerate(langs) if x == lang]
+                fallback = wrong = 0
+                for i in idx:
+                    top, second = rankings[i][0], rankings[i][1]
+                    if top["confidence"] < threshold or top["confidence"] - second["confidence"] < margin:
+                        fallback += 1
+                    elif top["name"] != labels[i]:
+                        wrong += 1
+                per_lang[lang] = {
+                    "wrong_acted": round(wrong / len(idx), 4),
+                    "fallback": round(fallback / len(idx), 4),
+                }
+            rows.append({"threshold": threshold, "ambiguity": margin, "per_language": per_lang})
+    return rows
+
+
+def choose(rows: List[dict], authored: List[str], target: float) -> dict:
+    def overall_fallback(row):
+        return float(np.mean([row["per_language"][lang]["fallback"] for lang in authored]))
+
+    feasible = [r for r in rows if all(r["per_language"][lang]["wrong_acted"] <= target for lang in authored)]
+    if not feasible:
+        raise SystemExit(f"no threshold keeps wrong answers at or below {target:.0%} in every language")
+    return min(feasible, key=lambda r: (overall_fallback(r), -r["threshold"]))
+
+
+def romanized_curve(content, folds: int) -> List[dict]:
+    from bot.components.language_detector import romanized_classifier
+    from bot.langid import LANGUAGE_SCRIPT, script_counts
+
+    candidates = component_config("LanguageDetector")["languages"]
+    examples = [
+        (text, key.split("-")[0])
+        for intent in content.intents.values()
+        for key, block in intent.languages.items()
+        for text in block.examples
+        if set(script_counts(text)) == {"latin"} and key.split("-")[0] in candidates
+    ]
+    labels = [lang for _, lang in examples]
+    predictions: List[tuple] = [None] * len(examples)
+    for train, test in folds_of(labels, labels, folds):
+        model = romanized_classifier([examples[i] for i in train], candidates)
+        probabilities = model.predict_proba([examples[i][0] for i in test], None)
+        for i, row in zip(test, probabilities, strict=True):
+            predictions[i] = (model.classes[int(row.argmax())], float(row.max()))
+    rows = []
+    for threshold in ROMANIZED_THRESHOLDS:
+        english = [
+            p for p, (_, lang) in zip(predictions, examples, strict=True) if LANGUAGE_SCRIPT.get(lang) is None
+        ]
+        roman = [
+            (p, lang) for p, (_, lang) in zip(predictions, examples, strict=True) if LANGUAGE_SCRIPT.get(lang)
+        ]
+        rows.append(
+            {
+                "threshold": threshold,
+                "english_taken_for_romanized": round(
+                    sum(1 for lang, prob in english if LANGUAGE_SCRIPT.get(lang) and prob >= threshold)
+                    / len(english),
+                    4,
+                ),
+                "romanized_recognised": round(
+                    sum(1 for (pred, prob), gold in roman if pred == gold and prob >= threshold) / len(roman),
+                    4,
+                ),
+            }
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--target", type=float, default=0.03, help="wrong answers acted on, per language")
+    args = parser.parse_args()
+    content = load_content()
+    texts, labels, langs = training_examples(content)
+    embeddings = EmbeddingCache(get_encoder()).encode(texts)
+    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds)
+    priority, priority_rows = choose_priority(raw, labels, langs)
+    for row in priority_rows:
+        mark = "  <- chosen" if row is priority else ""
+        print(f"request_human priority share {row['share']}: accuracy {row['accuracy']:.2%}{mark}")
+    share = priority["share"]
+    rankings = [prioritise(r, {"request_human": share} if share is not None else {}) for r in raw]
+    rows = curve(rankings, labels, langs)
+    chosen = choose(rows, content.settings.authored, args.target)
+    print(f"{'threshold':>9} {'margin':>6}  " + "  ".join(f"{lang:>15}" for lang in sorted(set(langs))))
+    print(f"{'':>17}" + "  ".join(f"{'wrong / fallbk':>15}" for _ in sorted(set(langs))))
+    for row in rows:
+        if row["ambiguity"] in (0.0, chosen["ambiguity"]):
+            cells = "  ".join(
+                f"{v['wrong_acted']:>6.1%} / {v['fallback']:>5.1%}"
+                for _, v in sorted(row["per_language"].items())
+            )
+            mark = "  <- chosen" if row is chosen else ""
+            print(f"{row['threshold']:>9} {row['ambiguity']:>6}  {cells}{mark}")
+    roman = romanized_curve(content, args.folds)
+    acceptable = [r for r in roman if r["english_taken_for_romanized"] <= 0.01]
+    roman_choice = min(acceptable, key=lambda r: r["threshold"]) if acceptable else roman[-1]
+    print("romanized threshold: english taken for romanized / romanized recognised")
+    for r in roman:
+        mark = "  <- chosen" if r is roman_choice else ""
+        print(
+            f"  {r['threshold']:>5}  {r['english_taken_for_romanized']:>6.1%} / {r['romanized_recognised']:>6.1%}{mark}"
+        )
+    save(
+        "nlu_calibrate",
+        {
+            "folds": args.folds,
+            "target_wrong_acted": args.target,
+            "priority": priority_rows,
+            "chosen_priority_share": share,
+            "chosen": chosen,
+            "curve": rows,
+            "romanized_chosen": roman_choice,
+            "romanized_curve": roman,
+        },
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

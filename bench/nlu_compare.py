@@ -1,0 +1,143 @@
+"""Choose the intent classifier by cross-validation on the training examples.
+
+    python -m bench.nlu_compare [--folds 5]
+
+Held-out examples are never read here. Every candidate sees the same
+stratified folds of the training examples (all authored languages and their
+romanized forms together, as the production model is trained); the score is
+accuracy per language of the out-of-fold predictions. Candidates are plain
+scikit-learn models over the features the production pipeline computes: the
+sentence encoder's embedding (bot/encoder.py) and tf-idf word and character
+n-grams (bot/components/intent_classifier.py builds the same ones).
+Writes results/bench/nlu_compare.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+
+from bench.common import save
+from bot.content import load_content
+from bot.encoder import EmbeddingCache, get_encoder
+
+
+def training_examples(content) -> Tuple[List[str], List[str], List[str]]:
+    texts, labels, langs = [], [], []
+    for name in sorted(content.intents):
+        for lang, block in sorted(content.intents[name].languages.items()):
+            for text in block.examples:
+                texts.append(text)
+                labels.append(name)
+                langs.append(lang)
+    return texts, labels, langs
+
+
+def candidates() -> Dict[str, Callable]:
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.svm import LinearSVC
+
+    from bot.text_model import NgramFeatures
+
+    def logreg(weight: float, C: float, use_ngrams: bool = True):
+        from sklearn.linear_model import LogisticRegression
+
+        def fit_predict(train_texts, train_emb, y, test_texts, test_emb):
+            parts_train, parts_test = [csr_matrix(train_emb * weight)], [csr_matrix(test_emb * weight)]
+            if use_ngrams:
+                ngrams = NgramFeatures().fit(train_texts)
+                parts_train.append(ngrams.transform(train_texts))
+                parts_test.append(ngrams.transform(test_texts))
+            model = LogisticRegression(C=C, max_iter=5000).fit(hstack(parts_train).tocsr(), y)
+            return model.predict(hstack(parts_test).tocsr())
+
+        return fit_predict
+
+    def svc(weight: float, C: float = 1.0, use_ngrams: bool = True):
+        def fit_predict(train_texts, train_emb, y, test_texts, test_emb):
+            parts_train, parts_test = [csr_matrix(train_emb * weight)], [csr_matrix(test_emb * weight)]
+            if use_ngrams:
+                ngrams = NgramFeatures().fit(train_texts)
+                parts_train.append(ngrams.transform(train_texts))
+                parts_test.append(ngrams.transform(test_texts))
+            model = LinearSVC(C=C).fit(hstack(parts_train).tocsr(), y)
+            return model.predict(hstack(parts_test).tocsr())
+
+        return fit_predict
+
+    return {
+        "e5, logreg C=20": logreg(1.0, 20.0, use_ngrams=False),
+        "n-grams, svc": svc(0.0),
+        "e5 + n-grams, svc": svc(1.0),
+        "e5x2 + n-grams, svc": svc(2.0),
+        "e5x3 + n-grams, svc": svc(3.0),
+        "e5x3 + n-grams, svc C=0.5": svc(3.0, 0.5),
+        "e5x4 + n-grams, svc": svc(4.0),
+        "e5x3 + n-grams, logreg C=20": logreg(3.0, 20.0),
+    }
+
+
+def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
+    from sklearn.model_selection import StratifiedKFold
+
+    content = load_content()
+    texts, labels, langs = training_examples(content)
+    cache = EmbeddingCache(get_encoder())
+    start = time.monotonic()
+    embeddings = cache.encode(texts)
+    print(f"{len(texts)} training examples embedded in {time.monotonic() - start:.1f} s ({cache.misses} new)")
+    y = np.array(labels)
+    strata = np.array([f"{label}/{lang}" for label, lang in zip(labels, langs, strict=True)])
+    # Stratify by intent and language; strata too small for the folds join their intent.
+    counts = defaultdict(int)
+    for s in strata:
+        counts[s] += 1
+    strata = np.array([s if counts[s] >= folds else s.split("/")[0] for s in strata])
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    report = {}
+    for name, fit_predict in candidates().items():
+        if only and name not in only:
+            continue
+        start = time.monotonic()
+        predicted = np.empty(len(texts), dtype=object)
+        for train, test in splitter.split(texts, strata):
+            predicted[test] = fit_predict(
+                [texts[i] for i in train],
+                embeddings[train],
+                y[train],
+                [texts[i] for i in test],
+                embeddings[test],
+            )
+        per_lang = {}
+        for lang in sorted(set(langs)):
+            idx = [i for i, lang_i in enumerate(langs) if lang_i == lang]
+            per_lang[lang] = round(float(np.mean(predicted[idx] == y[idx])), 4)
+        report[name] = {
+            "accuracy": per_lang,
+            "overall": round(float(np.mean(predicted == y)), 4),
+            "seconds": round(time.monotonic() - start, 1),
+        }
+        print(
+            f"{name:<32} "
+            + " ".join(f"{k} {v:.1%}" for k, v in per_lang.items())
+            + f"  ({report[name]['seconds']} s)"
+        )
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=[])
+    args = parser.parse_args()
+    report = cross_validate(args.folds, args.only)
+    save("nlu_compare", {"folds": args.folds, "candidates": report})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

