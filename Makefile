@@ -27,7 +27,7 @@ export MODEL SVC_PY RASA_BIN
 CONTENT := $(wildcard data/*.yml data/faq/*.yml data/intents/*.yml data/rasa/*.yml)
 MODEL_INPUTS := $(CONTENT) config.yml bot/domain.yml $(wildcard bot/*.py bot/components/*.py)
 RASA_DATA := build/rasa/data data/rasa
-PY_SOURCES := bot actions translator handoff tests scripts bench
+PY_SOURCES := bot actions translator handoff synthetic tests scripts bench
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-banking77 translation-model clean migrate report seed
@@ -97,7 +97,7 @@ report: $(SVC_VENV)/.installed ## FCR and the other measures: make report [FROM=
 	$(SVC_PY) -m handoff.analytics.report $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(WINDOW),--window $(WINDOW))
 
 seed: $(SVC_VENV)/.installed ## Fill the SQL log with a synthetic month (3 languages; never used by the live service): make seed [DAYS=30] [PER_DAY=40]
-	$(SVC_PY) -m handoff.analytics.seed $(if $(DAYS),--days $(DAYS)) $(if $(PER_DAY),--per-day $(PER_DAY))
+	$(SVC_PY) -m synthetic.seed $(if $(DAYS),--days $(DAYS)) $(if $(PER_DAY),--per-day $(PER_DAY))
 
 # --- tests ----------------------------------------------------------------
 

@@ -14,96 +14,72 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Optional
 
 import socketio
-import yaml
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Sanic, response
 from sanic.request import Request
 
+from handoff import keyspace
 from handoff.analytics.api import analytics_blueprint
-from handoff.auth import TokenSigner, UserStore, load_secret
+from handoff.canned import load_canned_replies
 from handoff.config import Settings
-from handoff.conversations import CannedReply, Handoff
 from handoff.embedded_redis import resolve_redis_url
 from handoff.hours import parse_hours
+from handoff.http_edge import HttpAuth, HttpError, install_error_handler
 from handoff.rasa_client import RasaClient
+from handoff.service import build_service
 from handoff.sockets import AgentNamespace, ChatNamespace
-from handoff.store import Store
 from handoff.texts import Texts
+from handoff.tokens import TokenSigner, load_secret
 from handoff.translation import LiveTranslator
+from handoff.waiting import Timing
 
 log = logging.getLogger("handoff")
 TEXTS_PATH = Path(__file__).resolve().parent.parent / "data" / "handoff" / "messages.yml"
-
-
-def load_canned_replies(path: Path) -> List[CannedReply]:
-    with path.open(encoding="utf-8") as handle:
-        table = yaml.safe_load(handle) or {}
-    replies = []
-    for key, entry in table.items():
-        texts = {code: text for code, text in entry.items() if code != "title" and isinstance(text, str)}
-        if "en" not in texts:
-            raise ValueError(f"{path}: canned reply {key!r} has no English text")
-        replies.append(CannedReply(id=key, title=str(entry.get("title") or key), texts=texts))
-    return replies
-
-
-def redis_client(url: str) -> Redis:
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=10,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-    )
 
 
 def create_app(
     settings: Settings, redis_url: str, name: str = "handoff", on_stop: Optional[Callable[[], None]] = None
 ) -> Any:
     """The ASGI application. Nothing connects until the server starts; `on_stop` runs after it stops."""
-    manager = socketio.AsyncRedisManager(redis_url, channel="handoff-socketio")
+    manager = socketio.AsyncRedisManager(redis_url, channel=keyspace.SOCKETIO_CHANNEL)
     origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, cors_allowed_origins=origins)
-    redis = redis_client(redis_url)
+    redis = keyspace.async_client(redis_url)
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
-    store, users = Store(redis), UserStore(redis)
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
     translator = LiveTranslator(settings.translator_url)
-    handoff = Handoff(
-        store=store,
-        users=users,
-        rasa=rasa,
-        translator=translator,
-        texts=Texts.load(TEXTS_PATH),
-        canned=load_canned_replies(settings.canned_replies),
-        hours=parse_hours(settings.hours, settings.timezone),
-        sio=sio,
+    timing = Timing(
         route_all_after=settings.route_all_after,
         agent_grace=settings.agent_grace,
         default_wait=settings.default_wait,
         sweep_interval=settings.sweep_interval,
         bot_idle=settings.bot_idle,
     )
-    sio.register_namespace(ChatNamespace(handoff, signer, settings.identity_secret))
-    sio.register_namespace(AgentNamespace(handoff, signer))
+    service = build_service(
+        redis,
+        sio,
+        rasa,
+        translator,
+        texts=Texts.load(TEXTS_PATH),
+        canned=load_canned_replies(settings.canned_replies),
+        hours=parse_hours(settings.hours, settings.timezone),
+        timing=timing,
+    )
+    sio.register_namespace(ChatNamespace(service, signer, settings.identity_secret))
+    sio.register_namespace(AgentNamespace(service, signer))
+    auth = HttpAuth(signer, service.users)
 
     app = Sanic(name)
     app.config.KEEP_ALIVE_TIMEOUT = 75
-    app.ctx.handoff = handoff
+    app.ctx.service = service
+    install_error_handler(app)
 
     @app.before_server_start
     async def start_sweeper(app: Sanic) -> None:
-        app.ctx.sweeper = asyncio.get_running_loop().create_task(handoff.sweep_forever())
+        app.ctx.sweeper = asyncio.get_running_loop().create_task(service.sweeper.forever())
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:
@@ -133,31 +109,24 @@ def create_app(
         body = request.json if isinstance(request.json, dict) else {}
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
-            return response.json({"error": "bad_request", "message": "send {username, password}"}, 400)
+            raise HttpError(400, "bad_request", "send {username, password}")
         try:
-            agent = await users.authenticate(username.strip().lower(), password)
+            agent = await service.users.authenticate(username.strip().lower(), password)
         except RedisError:
-            return response.json({"error": "unavailable", "message": "storage is unavailable"}, 503)
+            raise HttpError(503, "unavailable", "storage is unavailable") from None
         if agent is None:
-            return response.json({"error": "bad_credentials", "message": "wrong username or password"}, 401)
+            raise HttpError(401, "bad_credentials", "wrong username or password")
         token = signer.issue(agent.username, "agent", settings.token_ttl, role=agent.role)
         return response.json({"token": token, "agent": agent.to_wire()})
 
     @app.get("/api/me")
+    @auth.requires_agent()
     async def me(request: Request) -> Any:
-        header = request.headers.get("authorization", "")
-        try:
-            claims = signer.verify(header.removeprefix("Bearer ").strip(), "agent")
-            agent = await users.get(claims["sub"])
-        except Exception:
-            agent = None
-        if agent is None:
-            return response.json({"error": "unauthorized", "message": "log in again"}, 401)
-        return response.json({"agent": agent.to_wire()})
+        return response.json({"agent": request.ctx.agent.to_wire()})
 
-    app.blueprint(  # admin-only /api/analytics, /api/privacy (handoff/analytics/api.py)
-        analytics_blueprint(settings, signer, users, redis, redis_url)
-    )
+    app.blueprint(
+        analytics_blueprint(settings, auth, redis, redis_url)
+    )  # admin-only /api/analytics, /api/privacy
 
     console = settings.console_dir / "console"
 

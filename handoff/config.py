@@ -76,7 +76,7 @@ class Settings:
     hours: str = ""
     timezone: str = "UTC"
     console_dir: Path = REPO_ROOT / "build" / "widget"
-    canned_replies: Path = REPO_ROOT / "data" / "canned_replies.yml"
+    canned_replies: Path = REPO_ROOT / "data" / "handoff" / "canned_replies.yml"
     cors_origins: Tuple[str, ...] = field(default=("*",))
     rasa_timeout: int = 30
     identity_secret: Optional[str] = None

@@ -1,8 +1,9 @@
 """The socket protocol in code: mirrors docs/protocol.md (keep them in step).
 
-Validation functions turn untrusted client payloads into typed objects or
-raise `ProtocolError` with a code from docs/protocol.md; nothing is stored for
-a rejected event.
+Payload parsers turn untrusted client payloads into typed objects or raise
+`ProtocolError` with a code from docs/protocol.md; nothing is stored for a
+rejected event. Which parser and handler serve each client event is the table
+in handoff/routes.py.
 """
 
 from __future__ import annotations
@@ -12,43 +13,28 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
+from handoff.state import RESOLUTION_CODES
+
 CHAT_NAMESPACE = "/chat"
 AGENT_NAMESPACE = "/agent"
 
-# /chat, client -> server
-VISITOR_MESSAGE = "visitor_message"
-REQUEST_HUMAN = "request_human"
-OFFLINE_MESSAGE = "offline_message"
-HISTORY = "history"
+# server -> client events (client -> server events are the routes of handoff/routes.py)
+SESSION = "session"  # /chat
+MESSAGE = "message"
+STATUS = "status"  # /chat
 TYPING = "typing"
-SET_LANGUAGE = "set_language"
-LEAVE = "leave"
-RATE = "rate"
-VISITOR_INFO = "visitor_info"
+ERROR = "error"
+QUEUE = "queue"  # /agent
+AGENT_SESSION = "agent_session"  # /agent
+CONVERSATION = "conversation"  # /agent
+UNASSIGNED = "unassigned"  # /agent
+SERVER_EVENTS = {
+    CHAT_NAMESPACE: (SESSION, MESSAGE, STATUS, TYPING, ERROR),
+    AGENT_NAMESPACE: (AGENT_SESSION, QUEUE, MESSAGE, CONVERSATION, UNASSIGNED, TYPING, ERROR),
+}
+
 VISITOR_INFO_FIELDS = ("name", "email", "phone")
 MAX_INFO_CHARS = 200
-# /chat, server -> client
-SESSION = "session"
-MESSAGE = "message"
-STATUS = "status"
-ERROR = "error"
-# /agent, client -> server (each with an ack)
-QUEUE = "queue"
-CLAIM = "claim"
-OPEN = "open"
-AGENT_MESSAGE = "agent_message"
-SET_TRANSLATION = "set_translation"
-CANNED_REPLIES = "canned_replies"
-AGENTS = "agents"
-TRANSFER = "transfer"
-HANDBACK = "handback"
-CLOSE = "close"
-OFFLINE_MESSAGES = "offline_messages"
-# /agent, server -> client (besides queue, message, typing, error)
-AGENT_SESSION = "agent_session"
-CONVERSATION = "conversation"
-UNASSIGNED = "unassigned"
-
 MAX_TEXT_CHARS = 4000
 MAX_PAYLOAD_BYTES = 16 * 1024
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -146,6 +132,28 @@ def flag(payload: Any, name: str) -> bool:
     return value
 
 
+def empty(payload: Any) -> None:
+    """An event that carries nothing: `{}` (or no payload)."""
+    _object(payload, "{}")
+
+
+def chosen_language(payload: Any) -> str:
+    """`set_language`: `{"language"}`."""
+    value = language(payload)
+    assert value is not None
+    return value
+
+
+def optional_language(payload: Any) -> Optional[str]:
+    """`canned_replies`: `{"language"?}`."""
+    return language(payload, required=False)
+
+
+def typing(payload: Any) -> bool:
+    """A visitor's `typing`: `{"typing": bool}`."""
+    return flag(payload, "typing")
+
+
 def after_seq(payload: Any) -> int:
     value = _object(payload, "{after_seq}").get("after_seq", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -163,6 +171,26 @@ class AgentMessage:
     def parse(cls, payload: Any) -> AgentMessage:
         body = _object(payload, "{conversation_id, text, client_id}")
         return cls(conversation_ref(body), _text(body), _client_id(body))
+
+
+@dataclass(frozen=True)
+class AgentTyping:
+    conversation_id: str
+    typing: bool
+
+    @classmethod
+    def parse(cls, payload: Any) -> AgentTyping:
+        return cls(conversation_ref(payload), flag(payload, "typing"))
+
+
+@dataclass(frozen=True)
+class SetTranslation:
+    conversation_id: str
+    enabled: bool
+
+    @classmethod
+    def parse(cls, payload: Any) -> SetTranslation:
+        return cls(conversation_ref(payload), flag(payload, "enabled"))
 
 
 @dataclass(frozen=True)
@@ -198,7 +226,7 @@ class Close:
     note: str
 
     @classmethod
-    def parse(cls, payload: Any, codes: frozenset) -> Close:
+    def parse(cls, payload: Any, codes: frozenset = RESOLUTION_CODES) -> Close:
         body = _object(payload, "{conversation_id, resolution, note?}")
         resolution, note = body.get("resolution"), body.get("note") or ""
         if resolution not in codes:
@@ -313,6 +341,3 @@ def message_wire(stored: Dict[str, Any], audience: str) -> Dict[str, Any]:
 
 def ok_ack(**fields: Any) -> Dict[str, Any]:
     return {"ok": True, **fields}
-
-
-object_payload = _object

@@ -1,24 +1,7 @@
-"""Everything the handoff service keeps, in Redis. One class, `Store`; no I/O until called.
+"""Conversations, messages and visitors in Redis. One class, `Store`; no I/O until called.
 
-Keys (one Redis database; no key is shared with Rasa):
-
-| key | type | what |
-|---|---|---|
-| `conv:<cid>` | hash | a conversation: state, visitor, language, agent, times, escalation, resolution |
-| `conv:<cid>:msgs` | list | its messages as JSON, in order; message `seq` n is index n-1 |
-| `conv:<cid>:clients` | hash | client_id -> seq (a retried event is stored once) |
-| `visitor:<vid>` | hash | page, locale, chosen language, first seen |
-| `visitor:<vid>:open` | string | the visitor's open conversation (at most one) |
-| `visitor:<vid>:convs` | list | all the visitor's conversations, oldest first |
-| `queue` | sorted set | queued conversations, score = queued_at (FIFO) |
-| `agent:<username>:chats` | set | conversations assigned to an agent |
-| `offline` | sorted set | conversations closed through the offline form, score = time |
-| `presence` | sorted set | `<username>|<socket id>` -> last heartbeat (per service process) |
-| `agents:last_seen` | hash | username -> last heartbeat of any of their sockets |
-| `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
-| `lock:sweeper` | string | which service process runs the periodic sweep |
-| `active` | sorted set | conversations by last message time (to end idle bot conversations) |
-| `log:events` | stream | the outbox: one entry per stored change, for the SQL log (issue 5) |
+Keys are listed in handoff/keyspace.py; the Lua scripts are in handoff/lua.py; agents' presence is
+handoff/presence.py and agents' accounts handoff/agents.py.
 
 **The outbox.** Every write here also appends an entry to the `log:events`
 stream, in the same Lua script or MULTI as the write itself: `type`
@@ -30,10 +13,11 @@ a consumer group, writes the SQL database idempotently (the entry id is
 unique) and acknowledges after the commit, so a database outage loses
 nothing and writes nothing twice.
 
-State changes go through one Lua script (`_CHANGE`): it checks guards (the
-state is what the caller saw, the agent is the caller, the agent has free
-capacity) and applies every write at once, so two agents on two processes
-claiming the same conversation can never both succeed.
+**State changes** go through `transition`: the step's writes come from the table in
+handoff/state.py (planned by handoff/transitions.py) and run in one Lua script with their guards
+(the state the caller read, the agent, free capacity), so two agents on two processes claiming
+the same conversation can never both succeed, and the queue, the agents' chats and the open
+pointers always agree with the states.
 """
 
 from __future__ import annotations
@@ -42,98 +26,14 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from handoff.state import InvalidTransition, State, Transition, next_state
-
-RECENT_WAITS = 20
-EVENTS = "log:events"
-
-# Appends a message unless its client_id was stored already. The message JSON
-# comes from Python without `seq`; the script prepends it, so the seq is the
-# list position and ids never have gaps. Optional guards: field/value pairs
-# that the conversation hash must hold.
-_APPEND = """
-local conv, msgs, clients, events, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local client_id, body, nguards = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if redis.call('EXISTS', conv) == 0 then return {-2, 'missing'} end
-for i = 0, nguards - 1 do
-  local name, want = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
-  local have = redis.call('HGET', conv, name)
-  if have == false then have = '' end
-  if have ~= want then return {-1, name, have} end
-end
-if client_id ~= '' then
-  local seen = redis.call('HGET', clients, client_id)
-  if seen then return {tonumber(seen), 'duplicate'} end
-end
-local seq = redis.call('LLEN', msgs) + 1
-local stored = '{"seq":' .. seq .. ',' .. string.sub(body, 2)
-redis.call('RPUSH', msgs, stored)
-if client_id ~= '' then redis.call('HSET', clients, client_id, seq) end
-local now = ARGV[4 + 2 * nguards]
-redis.call('HSET', conv, 'updated_at', now, 'last_seq', seq)
-redis.call('ZADD', active, now, ARGV[5 + 2 * nguards])
-redis.call('XADD', events, '*', 'type', 'message', 'cid', ARGV[5 + 2 * nguards],
-           'vid', redis.call('HGET', conv, 'visitor_id') or '', 'at', now, 'body', stored)
-return {seq, 'stored'}
-"""
-
-# Guards, then writes, all or nothing. ARGV: nguards, guards..., nops, ops...
-#   guard `eq <field> <value>`      the conversation hash field equals value ('' = unset)
-#   guard `scard_lt <key> <n>`      set <key> has fewer than n members
-#   op `hset <field> <value>` / `hdel <field>`          on the conversation hash
-#   op `zadd <key> <score> <member>` / `zrem <key> <member>`
-#   op `sadd <key> <member>` / `srem <key> <member>`
-#   op `del_if <key> <value>`       delete a string key if it holds value
-#   op `push_trim <key> <value> <n>` LPUSH and keep n items
-#   op `xadd <stream> <type> <cid> <at> <json>`    an outbox entry (see the module doc)
-_CHANGE = """
-local conv = KEYS[1]
-local i = 1
-local nguards = tonumber(ARGV[i]); i = i + 1
-for _ = 1, nguards do
-  local kind = ARGV[i]
-  if kind == 'eq' then
-    local have = redis.call('HGET', conv, ARGV[i + 1])
-    if have == false then have = '' end
-    if have ~= ARGV[i + 2] then return {0, 'eq', ARGV[i + 1], have} end
-    i = i + 3
-  elseif kind == 'scard_lt' then
-    if redis.call('SCARD', ARGV[i + 1]) >= tonumber(ARGV[i + 2]) then return {0, 'scard', ARGV[i + 1], ''} end
-    i = i + 3
-  else
-    return redis.error_reply('unknown guard ' .. kind)
-  end
-end
-local nops = tonumber(ARGV[i]); i = i + 1
-for _ = 1, nops do
-  local op = ARGV[i]
-  if op == 'hset' then redis.call('HSET', conv, ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  elseif op == 'hdel' then redis.call('HDEL', conv, ARGV[i + 1]); i = i + 2
-  elseif op == 'zadd' then redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]); i = i + 4
-  elseif op == 'zrem' then redis.call('ZREM', ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  elseif op == 'sadd' then redis.call('SADD', ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  elseif op == 'srem' then redis.call('SREM', ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  elseif op == 'del_if' then
-    if redis.call('GET', ARGV[i + 1]) == ARGV[i + 2] then redis.call('DEL', ARGV[i + 1]) end
-    i = i + 3
-  elseif op == 'xadd' then
-    redis.call('XADD', ARGV[i + 1], '*', 'type', ARGV[i + 2], 'cid', ARGV[i + 3],
-               'vid', redis.call('HGET', conv, 'visitor_id') or '', 'at', ARGV[i + 4], 'body', ARGV[i + 5])
-    i = i + 6
-  elseif op == 'push_trim' then
-    redis.call('LPUSH', ARGV[i + 1], ARGV[i + 2]); redis.call('LTRIM', ARGV[i + 1], 0, tonumber(ARGV[i + 3]) - 1)
-    i = i + 4
-  else
-    return redis.error_reply('unknown op ' .. op)
-  end
-end
-return {1, 'ok', '', ''}
-"""
+from handoff import keyspace, lua
+from handoff.state import InvalidTransition, State, Step, next_state
+from handoff.transitions import Receiver, plan
 
 
 class Conflict(Exception):
@@ -149,7 +49,10 @@ class NotFound(Exception):
 
 
 @dataclass
-class Conversation:
+class LiveConversation:
+    """A conversation as the service's Redis holds it now (the SQL log's row is
+    handoff.analytics.models.Conversation)."""
+
     id: str
     visitor_id: str
     state: State
@@ -169,7 +72,7 @@ class Conversation:
     raw: Dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_hash(cls, data: Dict[str, str]) -> Conversation:
+    def from_hash(cls, data: Dict[str, str]) -> LiveConversation:
         def num(name: str) -> Optional[float]:
             return float(data[name]) if data.get(name) else None
 
@@ -196,100 +99,56 @@ class Conversation:
             raw=data,
         )
 
-
-def _plain(name: str, value: Any) -> Any:
-    """A field value as the log should see it: times (`*_at`) as numbers."""
-    if name.endswith("_at") and isinstance(value, str):
-        return float(value)
-    return value
+    @classmethod
+    def from_flat(cls, flat: Sequence[str]) -> LiveConversation:
+        """From a Lua script's HGETALL answer (field, value, field, value, ...)."""
+        return cls.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
-def open_key(vid: str) -> str:
-    """The visitor's open conversation (a string key; at most one open conversation per visitor)."""
-    return f"visitor:{vid}:open"
+@dataclass
+class VisitorTurn:
+    """What storing a visitor's message returned (one round trip, `Store.visitor_message`)."""
+
+    conversation: LiveConversation
+    created: bool
+    message: Dict[str, Any]
+    fresh: bool  # False: a retried client_id, `message` is the one stored the first time
+    chosen_language: str  # the visitor's own choice (`set_language`), '' if none
 
 
-def conv_key(cid: str) -> str:
-    return f"conv:{cid}"
+def _message_body(message: Dict[str, Any]) -> Tuple[str, str]:
+    """(lang, JSON of the other fields) as the append scripts take them (see handoff/lua.py)."""
+    fields = {k: v for k, v in message.items() if k not in ("seq", "lang")}
+    fields["at"] = message.get("at") or time.time()
+    return message.get("lang") or "", json.dumps(fields, ensure_ascii=False)
 
 
-def chats_key(username: str) -> str:
-    return f"agent:{username}:chats"
-
-
-def message_id(cid: str, seq: int) -> str:
-    return f"{cid}:{seq}"
-
-
-class Change:
-    """A guarded set of writes on one conversation (see `_CHANGE`)."""
-
-    def __init__(self) -> None:
-        self.guards: List[str] = []
-        self.ops: List[str] = []
-        self.count_guards = 0
-        self.count_ops = 0
-        self.fields: Dict[str, Any] = {}
-
-    def expect(self, name: str, value: str) -> Change:
-        self.guards += ["eq", name, value]
-        self.count_guards += 1
-        return self
-
-    def below_capacity(self, username: str, capacity: int) -> Change:
-        self.guards += ["scard_lt", chats_key(username), str(capacity)]
-        self.count_guards += 1
-        return self
-
-    def _op(self, *parts: Any) -> Change:
-        self.ops += [str(p) for p in parts]
-        self.count_ops += 1
-        return self
-
-    def set(self, **fields: Any) -> Change:
-        self.fields.update(fields)
-        for name, value in fields.items():
-            if value is None:
-                self._op("hdel", name)
-            else:
-                self._op("hset", name, json.dumps(value) if isinstance(value, (dict, list)) else value)
-        return self
-
-    def zadd(self, key: str, score: float, member: str) -> Change:
-        return self._op("zadd", key, repr(score), member)
-
-    def zrem(self, key: str, member: str) -> Change:
-        return self._op("zrem", key, member)
-
-    def sadd(self, key: str, member: str) -> Change:
-        return self._op("sadd", key, member)
-
-    def srem(self, key: str, member: str) -> Change:
-        return self._op("srem", key, member)
-
-    def del_if(self, key: str, value: str) -> Change:
-        return self._op("del_if", key, value)
-
-    def push_trim(self, key: str, value: Any, keep: int) -> Change:
-        return self._op("push_trim", key, value, keep)
-
-    def log(self, kind: str, cid: str, body: Dict[str, Any]) -> Change:
-        return self._op("xadd", EVENTS, kind, cid, repr(time.time()), json.dumps(body, ensure_ascii=False))
-
-    def argv(self) -> List[str]:
-        return [str(self.count_guards), *self.guards, str(self.count_ops), *self.ops]
+def _templates() -> List[str]:
+    return [keyspace.conversation("%s"), keyspace.messages("%s"), keyspace.client_ids("%s")]
 
 
 class Store:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._append = redis.register_script(_APPEND)
-        self._change = redis.register_script(_CHANGE)
+        self._open = redis.register_script(lua.OPEN_OR_CREATE)
+        self._visitor_message = redis.register_script(lua.VISITOR_MESSAGE)
+        self._append = redis.register_script(lua.APPEND)
+        self._transition = redis.register_script(lua.TRANSITION)
+        self._bot_turn = redis.register_script(lua.BOT_TURN)
+
+    @staticmethod
+    def _xadd(pipe: Any, kind: str, cid: str, vid: str, body: Dict[str, Any]) -> None:
+        entry = {"type": kind, "cid": cid, "vid": vid, "at": repr(time.time())}
+        pipe.xadd(keyspace.EVENTS, {**entry, "body": json.dumps(body, ensure_ascii=False)})
+
+    @staticmethod
+    def _conv_keys(cid: str) -> List[str]:
+        return [*keyspace.conversation_keys(cid), keyspace.EVENTS, keyspace.ACTIVE]
 
     # --- visitors -----------------------------------------------------------
 
     async def touch_visitor(self, vid: str, **fields: Optional[str]) -> Dict[str, str]:
-        key = f"visitor:{vid}"
+        key = keyspace.visitor(vid)
         values = {k: v for k, v in fields.items() if v}
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hsetnx(key, "first_seen", repr(time.time()))
@@ -301,112 +160,113 @@ class Store:
         return result[-1]
 
     async def visitor(self, vid: str) -> Dict[str, str]:
-        return await self.redis.hgetall(f"visitor:{vid}")
+        return await self.redis.hgetall(keyspace.visitor(vid))
 
     async def open_conversation_id(self, vid: str) -> Optional[str]:
-        return await self.redis.get(open_key(vid))
+        return await self.redis.get(keyspace.open_conversation(vid))
 
     async def latest_conversation_id(self, vid: str) -> Optional[str]:
-        return await self.redis.get(open_key(vid)) or await self.redis.lindex(f"visitor:{vid}:convs", -1)
+        return await self.redis.get(keyspace.open_conversation(vid)) or await self.redis.lindex(
+            keyspace.visitor_conversations(vid), -1
+        )
 
     async def visitor_conversations(self, vid: str) -> List[str]:
-        return await self.redis.lrange(f"visitor:{vid}:convs", 0, -1)
+        return await self.redis.lrange(keyspace.visitor_conversations(vid), 0, -1)
 
-    async def open_or_create(self, vid: str, language: str = "") -> Tuple[Conversation, bool]:
-        """The visitor's open conversation, or a new one in state `bot` (created once, even from two tabs)."""
-        for _ in range(5):
-            cid = await self.open_conversation_id(vid)
-            if cid:
-                conv = await self.get(cid)
-                if conv is not None and conv.state is not State.CLOSED:
-                    return conv, False
-                await self.redis.delete(open_key(vid))  # stale pointer: closed
-            cid = "c_" + secrets.token_hex(8)
-            if await self.redis.set(open_key(vid), cid, nx=True):
-                now = time.time()
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    pipe.hset(
-                        conv_key(cid),
-                        mapping={
-                            "id": cid,
-                            "visitor_id": vid,
-                            "state": State.BOT.value,
-                            "language": language,
-                            "created_at": repr(now),
-                            "updated_at": repr(now),
-                            "last_seq": "0",
-                        },
-                    )
-                    pipe.rpush(f"visitor:{vid}:convs", cid)
-                    created = {"state": State.BOT.value, "language": language, "created_at": now}
-                    self._xadd(pipe, "conversation", cid, vid, created)
-                    await pipe.execute()
-                conv = await self.get(cid)
-                assert conv is not None
-                return conv, True
-        raise RuntimeError("could not open a conversation")  # pragma: no cover
+    def _visitor_keys(self, vid: str) -> List[str]:
+        return [
+            keyspace.open_conversation(vid),
+            keyspace.visitor(vid),
+            keyspace.visitor_conversations(vid),
+            keyspace.EVENTS,
+            keyspace.ACTIVE,
+        ]
+
+    async def open_or_create(self, vid: str, language: str = "") -> Tuple[LiveConversation, bool]:
+        """The visitor's open conversation, or a new one in state `bot` in `language` (by default the
+        visitor's chosen language); created once, even from two tabs: one script."""
+        new_cid, now = "c_" + secrets.token_hex(8), repr(time.time())
+        cid, created, flat = await self._open(
+            keys=self._visitor_keys(vid), args=[vid, new_cid, keyspace.conversation("%s"), now, language]
+        )
+        return LiveConversation.from_flat(flat), bool(int(created))
+
+    async def visitor_message(self, vid: str, text: str, client_id: str) -> VisitorTurn:
+        """Open (or create) the visitor's conversation and store their message in its language: one
+        round trip. A retried client_id returns the message stored the first time."""
+        now = repr(time.time())
+        _, body = _message_body({"sender": "visitor", "text": text, "meta": {}, "client_id": client_id})
+        result = await self._visitor_message(
+            keys=self._visitor_keys(vid),
+            args=[vid, "c_" + secrets.token_hex(8), *_templates(), now, client_id, body],
+        )
+        cid, created, _seq, stored, fresh, flat, chosen = result
+        message = json.loads(stored)
+        return VisitorTurn(
+            conversation=LiveConversation.from_flat(flat),
+            created=bool(int(created)),
+            message=message,
+            fresh=bool(int(fresh)),
+            chosen_language=chosen or "",
+        )
 
     # --- conversations ------------------------------------------------------
 
-    async def get(self, cid: str) -> Optional[Conversation]:
-        data = await self.redis.hgetall(conv_key(cid))
-        return Conversation.from_hash(data) if data else None
+    async def get(self, cid: str) -> Optional[LiveConversation]:
+        data = await self.redis.hgetall(keyspace.conversation(cid))
+        return LiveConversation.from_hash(data) if data else None
 
-    async def require(self, cid: str) -> Conversation:
+    async def require(self, cid: str) -> LiveConversation:
         conv = await self.get(cid)
         if conv is None:
             raise NotFound(cid)
         return conv
 
     async def set_fields(self, cid: str, **fields: Any) -> None:
+        """Descriptive fields (translation choice, rating, language); never state or memberships."""
         mapping = {
             k: json.dumps(v) if isinstance(v, (dict, list)) else str(v)
             for k, v in fields.items()
             if v is not None
         }
         if mapping:
-            vid = await self.redis.hget(conv_key(cid), "visitor_id") or ""  # never changes once set
+            vid = await self.redis.hget(keyspace.conversation(cid), "visitor_id") or ""  # never changes
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(conv_key(cid), mapping=mapping)
+                pipe.hset(keyspace.conversation(cid), mapping=mapping)
                 self._xadd(pipe, "conversation", cid, vid, {k: v for k, v in fields.items() if v is not None})
                 await pipe.execute()
 
-    @staticmethod
-    def _xadd(pipe: Any, kind: str, cid: str, vid: str, body: Dict[str, Any]) -> None:
-        entry = {"type": kind, "cid": cid, "vid": vid, "at": repr(time.time())}
-        pipe.xadd(EVENTS, {**entry, "body": json.dumps(body, ensure_ascii=False)})
-
-    async def log(self, kind: str, cid: str, vid: str, body: Dict[str, Any]) -> None:
-        """An outbox entry on its own (for facts that change nothing else here)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            self._xadd(pipe, kind, cid, vid, body)
-            await pipe.execute()
-
-    async def apply(self, cid: str, change: Change) -> None:
-        status, kind, name, have = await self._change(keys=[conv_key(cid)], args=change.argv())
-        if int(status) != 1:
-            raise Conflict(str(kind), str(name), str(have))
-
-    async def transition(self, conv: Conversation, event: str, change: Optional[Change] = None) -> Transition:
-        """Move `conv` by `event` if it is still in the state the caller read; persist, then return."""
+    async def transition(
+        self,
+        conv: LiveConversation,
+        event: str,
+        fields: Optional[Dict[str, Any]] = None,
+        receiver: Optional[Receiver] = None,
+        message: Optional[Dict[str, Any]] = None,
+    ) -> Tuple[Step, Optional[Dict[str, Any]]]:
+        """Move `conv` by `event` if it is still as the caller read it; persist, then return the step
+        and, with `message`, the message stored in the same script (so both happen or neither).
+        Raises InvalidTransition (the state moved on) or Conflict (agent or capacity guard)."""
         step = next_state(conv.state, event)
-        change = change or Change()
-        change.expect("state", conv.state.value)
-        change.set(state=step.target.value, updated_at=repr(time.time()))
-        fields = {k: _plain(k, v) for k, v in change.fields.items() if k not in ("state", "updated_at")}
-        change.log(
-            "transition",
-            conv.id,
-            {"event": event, "from": step.source.value, "to": step.target.value, "fields": fields},
+        now = time.time()
+        change = plan(step, conv, fields, receiver, now)
+        has_message, client_id, lang, body = "0", "", "", "{}"
+        if message is not None:
+            has_message, client_id = "1", message.get("client_id") or ""
+            lang, body = _message_body({**message, "conversation_id": conv.id})
+        status, kind, name, stored = await self._transition(
+            keys=self._conv_keys(conv.id),
+            args=[conv.id, repr(now), has_message, client_id, lang, body, *change.argv()],
         )
-        try:
-            await self.apply(conv.id, change)
-        except Conflict as conflict:
-            if conflict.name == "state":
-                raise InvalidTransition(State(conflict.have or conv.state), event) from conflict
-            raise
+        if int(status) != 1:
+            if name == "state":
+                raise InvalidTransition(State(stored or conv.state), event)
+            raise Conflict(str(kind), str(name), str(stored))
         conv.state = step.target
-        return step
+        for key, value in change.fields.items():
+            if key in ("agent", "translation") and hasattr(conv, key):
+                setattr(conv, key, value or "")
+        return step, (json.loads(stored) if stored else None)
 
     # --- messages -----------------------------------------------------------
 
@@ -416,33 +276,54 @@ class Store:
         message: Dict[str, Any],
         client_id: str = "",
         expect: Sequence[Tuple[str, str]] = (),
-    ) -> Tuple[int, bool]:
-        """Store a message; returns (seq, stored). A repeated client_id returns the first seq, stored=False."""
-        body = json.dumps({**message, "at": message.get("at") or time.time()}, ensure_ascii=False)
+    ) -> Tuple[Dict[str, Any], bool]:
+        """Store a message; returns (stored message, fresh). A repeated client_id returns the
+        message stored the first time, fresh=False."""
+        lang, body = _message_body({**message, "conversation_id": cid})
         guards = [part for pair in expect for part in pair]
         result = await self._append(
-            keys=[conv_key(cid), f"{conv_key(cid)}:msgs", f"{conv_key(cid)}:clients", EVENTS, "active"],
-            args=[client_id, body, str(len(expect)), *guards, repr(time.time()), cid],
+            keys=self._conv_keys(cid),
+            args=[cid, client_id, lang, body, repr(time.time()), str(len(expect)), *guards],
         )
-        seq, outcome = int(result[0]), str(result[1])
+        seq = int(result[0])
         if seq == -2:
             raise NotFound(cid)
         if seq == -1:
-            raise Conflict("eq", outcome, str(result[2]))
-        return seq, outcome == "stored"
+            raise Conflict("eq", str(result[1]), str(result[2]))
+        return json.loads(result[1]), bool(int(result[2]))
+
+    async def record_bot_turn(
+        self,
+        cid: str,
+        visitor_seq: int,
+        detected: Optional[str],
+        resolution: Optional[Dict[str, Any]],
+        replies: Sequence[Dict[str, Any]],
+    ) -> List[Dict[str, Any]]:
+        """After Rasa answered: the detected language (written once, onto the conversation and the
+        visitor's message), the bot's resolution, and its replies, in one script. Returns the
+        stored replies."""
+        args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
+        args += [json.dumps(resolution) if resolution else "", str(len(replies))]
+        for reply in replies:
+            args += list(_message_body({**reply, "conversation_id": cid}))
+        written, *stored = await self._bot_turn(keys=self._conv_keys(cid), args=args)
+        if int(written) == -1 and detected:  # a message stored by an older version: rewrite it
+            await self.update_message(cid, visitor_seq, lang=detected)
+        return [json.loads(item) for item in stored]
 
     async def messages(self, cid: str, after_seq: int = 0) -> List[Dict[str, Any]]:
-        raw = await self.redis.lrange(f"{conv_key(cid)}:msgs", max(0, after_seq), -1)
+        raw = await self.redis.lrange(keyspace.messages(cid), max(0, after_seq), -1)
         return [json.loads(item) for item in raw]
 
     async def message(self, cid: str, seq: int) -> Optional[Dict[str, Any]]:
-        raw = await self.redis.lindex(f"{conv_key(cid)}:msgs", seq - 1)
+        raw = await self.redis.lindex(keyspace.messages(cid), seq - 1)
         return json.loads(raw) if raw else None
 
     async def update_message(self, cid: str, seq: int, **fields: Any) -> Dict[str, Any]:
-        """Add fields (a translation, the detected language) to a stored message; seq and text never change."""
-        key = f"{conv_key(cid)}:msgs"
-        vid = await self.redis.hget(conv_key(cid), "visitor_id") or ""
+        """Add fields (a translation) to a stored message; seq and text never change."""
+        key = keyspace.messages(cid)
+        vid = await self.redis.hget(keyspace.conversation(cid), "visitor_id") or ""
         added = {k: v for k, v in fields.items() if k not in ("seq", "text")}
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
@@ -461,65 +342,28 @@ class Store:
                 except WatchError:  # the list changed between WATCH and EXEC: read it again
                     continue
 
-    # --- queue and agents ---------------------------------------------------
+    # --- the queue, agents' chats, idle and offline conversations (read only) -----
 
     async def queue(self) -> List[Tuple[str, float]]:
-        return [(cid, score) for cid, score in await self.redis.zrange("queue", 0, -1, withscores=True)]
+        return [
+            (cid, score) for cid, score in await self.redis.zrange(keyspace.QUEUE, 0, -1, withscores=True)
+        ]
 
     async def queue_position(self, cid: str) -> Optional[int]:
-        rank = await self.redis.zrank("queue", cid)
+        rank = await self.redis.zrank(keyspace.QUEUE, cid)
         return None if rank is None else rank + 1
 
     async def agent_chats(self, username: str) -> List[str]:
-        return sorted(await self.redis.smembers(chats_key(username)))
+        return sorted(await self.redis.smembers(keyspace.agent_chats(username)))
 
     async def recent_waits(self) -> List[float]:
-        return [float(w) for w in await self.redis.lrange("waits", 0, RECENT_WAITS - 1)]
+        return [float(w) for w in await self.redis.lrange(keyspace.WAITS, 0, keyspace.RECENT_WAITS - 1)]
 
     async def idle_conversations(self, before: float, limit: int = 200) -> List[str]:
-        return await self.redis.zrangebyscore("active", "-inf", before, start=0, num=limit)
+        return await self.redis.zrangebyscore(keyspace.ACTIVE, "-inf", before, start=0, num=limit)
 
     async def forget_active(self, cid: str) -> None:
-        await self.redis.zrem("active", cid)
+        await self.redis.zrem(keyspace.ACTIVE, cid)
 
     async def offline_items(self, limit: int = 100) -> List[str]:
-        return await self.redis.zrevrange("offline", 0, limit - 1)
-
-    async def heartbeat(self, members: Iterable[Tuple[str, str]], now: Optional[float] = None) -> None:
-        now = now or time.time()
-        members = list(members)
-        if not members:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd("presence", {f"{user}|{sid}": now for user, sid in members})
-            pipe.hset("agents:last_seen", mapping={user: repr(now) for user, _ in members})
-            await pipe.execute()
-
-    async def drop_presence(self, username: str, sid: str) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem("presence", f"{username}|{sid}")
-            pipe.hset("agents:last_seen", username, repr(time.time()))
-            await pipe.execute()
-
-    async def online_agents(self, stale_after: float, now: Optional[float] = None) -> Dict[str, int]:
-        """username -> number of live sockets; entries older than stale_after are dropped."""
-        now = now or time.time()
-        await self.redis.zremrangebyscore("presence", "-inf", now - stale_after)
-        online: Dict[str, int] = {}
-        for member in await self.redis.zrange("presence", 0, -1):
-            user = member.rsplit("|", 1)[0]
-            online[user] = online.get(user, 0) + 1
-        return online
-
-    async def last_seen(self) -> Dict[str, float]:
-        return {k: float(v) for k, v in (await self.redis.hgetall("agents:last_seen")).items()}
-
-    async def try_lead(self, owner: str, ttl: float) -> bool:
-        """One service process at a time runs the periodic sweep (a lock that expires)."""
-        key = "lock:sweeper"
-        if await self.redis.set(key, owner, nx=True, px=int(ttl * 1000)):
-            return True
-        if await self.redis.get(key) == owner:
-            await self.redis.pexpire(key, int(ttl * 1000))
-            return True
-        return False
+        return await self.redis.zrevrange(keyspace.OFFLINE, 0, limit - 1)

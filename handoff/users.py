@@ -33,10 +33,9 @@ import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from handoff.auth import (
+from handoff.agents import (
     MAX_CAPACITY,
     MIN_CAPACITY,
-    MIN_PASSWORD_LENGTH,
     ROLES,
     Agent,
     UnknownUser,
@@ -50,6 +49,7 @@ from handoff.auth import (
 )
 from handoff.config import Settings
 from handoff.embedded_redis import EmbeddedRedis, resolve_redis_url
+from handoff.passwords import MIN_PASSWORD_LENGTH
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Where the service keeps its embedded Redis inside HANDOFF_DATA_DIR (handoff/app.py

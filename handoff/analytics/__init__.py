@@ -2,9 +2,8 @@
 
 - models.py: the tables (SQLAlchemy 2.x ORM); migrations/: their Alembic history; db.py: engines,
   sessions, `migrate()` (`make migrate`).
-- writer.py: the outbox consumer (`python -m handoff.analytics.writer`), Redis `log:events` -> SQL.
+- writer.py: the outbox consumer (`python -m handoff.analytics.writer`), Redis `log:events` -> SQL;
+  projection.py: what one outbox entry does to the SQL tables.
 - metrics.py: FCR and the other measures; report.py: the CLI behind `make report`.
-- script.py: scripted conversations as outbox entries (seed and tests); seed.py: a synthetic month
-  for a fresh install (`make seed`; never used by the live service).
 - privacy.py: export / erase one customer, retention; api.py: the admin HTTP API (Sanic Blueprint).
 """

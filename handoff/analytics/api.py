@@ -11,32 +11,29 @@ role is `admin`: 401 without a valid token, 403 for other agents.
 | `POST /api/privacy/delete` `{"customer": ID}` | erase one customer everywhere |
 | `POST /api/privacy/retention` `{"days"?: N, "mode"?: "anonymise"\\|"delete"}` | apply the retention period now |
 
-SQL runs in a worker thread, so the event loop keeps serving chats meanwhile.
+Authentication and errors go through the service's HTTP edge (handoff/http_edge.py). SQL runs in a
+worker thread, so the event loop keeps serving chats meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import func, select
 
+from handoff import keyspace
 from handoff.analytics import db, metrics, privacy
 from handoff.analytics.models import Event
-from handoff.analytics.writer import GROUP, STREAM
+from handoff.http_edge import HttpAuth, HttpError
 
 
-def _error(status: int, code: str, message: str) -> Any:
-    return response.json({"error": code, "message": message}, status=status)
-
-
-def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redis_url: str) -> Blueprint:
+def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: str) -> Blueprint:
     bp = Blueprint("analytics")
     state: dict = {"engine": None}
     lock = asyncio.Lock()
@@ -53,24 +50,9 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
         if state["engine"] is not None:
             state["engine"].dispose()
 
-    def admin_only(handler: Callable) -> Callable:
-        @functools.wraps(handler)
-        async def wrapped(request: Request, *args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("authorization", "")
-            try:
-                claims = signer.verify(header.removeprefix("Bearer ").strip(), "agent")
-                agent = await users.get(claims["sub"])
-            except RedisError:
-                return _error(503, "unavailable", "storage is unavailable")
-            except Exception:
-                agent = None
-            if agent is None:
-                return _error(401, "unauthorized", "log in again")
-            if agent.role != "admin":
-                return _error(403, "forbidden", "only administrators can see analytics and privacy tools")
-            return await handler(request, *args, **kwargs)
-
-        return wrapped
+    admin_only = auth.requires_agent(
+        role="admin", denied="only administrators can see analytics and privacy tools"
+    )
 
     @bp.get("/api/analytics/report")
     @admin_only
@@ -81,9 +63,11 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
             end = metrics.parse_day(request.args.get("to") or (default_end - timedelta(days=1)).isoformat())
             window = int(request.args.get("window") or settings.fcr_window_days)
         except ValueError:
-            return _error(400, "bad_request", "from and to are YYYY-MM-DD, window a whole number of days")
+            raise HttpError(
+                400, "bad_request", "from and to are YYYY-MM-DD, window a whole number of days"
+            ) from None
         if end < start or not 1 <= window <= 365 or (end - start).days > 366:
-            return _error(400, "bad_request", "from must not be after to (at most a year); window 1-365")
+            raise HttpError(400, "bad_request", "from must not be after to (at most a year); window 1-365")
         eng = await engine()
 
         def compute() -> Any:
@@ -108,14 +92,14 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
         count, last_at = await asyncio.to_thread(last)
         backlog: Optional[int] = None
         try:
-            length = await redis.xlen(STREAM)
-            groups = {g["name"]: g for g in await redis.xinfo_groups(STREAM)} if length else {}
-            group = groups.get(GROUP)
+            length = await redis.xlen(keyspace.EVENTS)
+            groups = {g["name"]: g for g in await redis.xinfo_groups(keyspace.EVENTS)} if length else {}
+            group = groups.get(keyspace.LOG_GROUP)
             if group is None:
                 backlog = length
             else:  # pending (read, not written) + not yet read (Redis 6.2 has no `lag`)
                 unread = await redis.xrange(
-                    STREAM, min="(" + group["last-delivered-id"], max="+", count=10000
+                    keyspace.EVENTS, min="(" + group["last-delivered-id"], max="+", count=10000
                 )
                 backlog = int(group.get("pending") or 0) + len(unread)
         except RedisError:
@@ -129,7 +113,7 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
     async def export(request: Request) -> Any:
         customer = (request.args.get("customer") or "").strip()
         if not customer:
-            return _error(400, "bad_request", "customer=<verified id or visitor id> is required")
+            raise HttpError(400, "bad_request", "customer=<verified id or visitor id> is required")
         body = await privacy.export_customer(await engine(), redis, customer, settings.rasa_url)
         return response.json(body, default=str)
 
@@ -139,7 +123,7 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
         body = request.json if isinstance(request.json, dict) else {}
         customer = body.get("customer")
         if not isinstance(customer, str) or not customer.strip():
-            return _error(400, "bad_request", 'send {"customer": "<verified id or visitor id>"}')
+            raise HttpError(400, "bad_request", 'send {"customer": "<verified id or visitor id>"}')
         return response.json(
             await privacy.delete_customer(await engine(), redis, customer.strip(), settings.rasa_url)
         )
@@ -147,8 +131,6 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
     @bp.post("/api/privacy/retention")
     @admin_only
     async def retention(request: Request) -> Any:
-        import redis as redis_sync
-
         body = request.json if isinstance(request.json, dict) else {}
         days = body.get("days", settings.retention_days)
         mode = body.get("mode", settings.retention_mode)
@@ -158,11 +140,11 @@ def analytics_blueprint(settings: Any, signer: Any, users: Any, redis: Any, redi
             or days < 0
             or mode not in ("anonymise", "delete")
         ):
-            return _error(400, "bad_request", 'days: a whole number >= 0; mode: "anonymise" or "delete"')
+            raise HttpError(400, "bad_request", 'days: a whole number >= 0; mode: "anonymise" or "delete"')
         eng = await engine()
 
         def run() -> Any:
-            client = redis_sync.Redis.from_url(redis_url, decode_responses=True)
+            client = keyspace.sync_client(redis_url)
             try:
                 return privacy.apply_retention(eng, days, mode, redis=client)
             finally:

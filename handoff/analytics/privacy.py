@@ -8,8 +8,8 @@
 visitor ids are every visitor with that id or that verified id (SQL and Redis); their
 conversations are every conversation of those visitors.
 
-Where a customer's data lives (handoff/store.py and handoff/auth.py list every Redis key; agents'
-`user:*` records hold no customer data):
+Where a customer's data lives (handoff/keyspace.py lists every Redis key and spells them for this
+module too; agents' `user:*` records hold no customer data):
 
 | store | what | export | delete |
 |---|---|---|---|
@@ -52,9 +52,11 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from handoff import keyspace
 from handoff.analytics import db
 from handoff.analytics.models import Conversation, Erasure, Event, Message, Transition, Visitor
-from handoff.analytics.writer import STREAM
+from handoff.config import Settings
+from handoff.embedded_redis import resolve_redis_url
 
 KEEP_META = ("reply", "topic", "intent_confidence", "kind", "machine_translated", "requested_lang")
 
@@ -68,11 +70,12 @@ def _row(obj: Any) -> Dict[str, Any]:
 
 async def _redis_visitors(redis: Redis, customer: str) -> Set[str]:
     found = set()
-    if await redis.exists(f"visitor:{customer}"):
+    if await redis.exists(keyspace.visitor(customer)):
         found.add(customer)
-    async for key in redis.scan_iter(match="visitor:*", count=500):
-        if key.count(":") == 1 and await redis.hget(key, "verified_id") == customer:
-            found.add(key.split(":", 1)[1])
+    async for key in redis.scan_iter(match=keyspace.VISITOR_PATTERN, count=500):
+        vid = keyspace.visitor_id_of(key)
+        if vid and await redis.hget(key, "verified_id") == customer:
+            found.add(vid)
     return found
 
 
@@ -93,13 +96,19 @@ def _sql_scope(session: Session, customer: str, vids: Set[str]) -> Tuple[Set[str
     return vids, cids
 
 
-async def scope(redis: Optional[Redis], session: Session, customer: str) -> Tuple[Set[str], Set[str]]:
+def _in_session(engine: Engine, work: Any, *args: Any) -> Any:
+    """`work(session, *args)` in a session of its own (run in a worker thread: SQL blocks)."""
+    with db.sessions(engine)() as session:
+        return work(session, *args)
+
+
+async def scope(redis: Optional[Redis], engine: Engine, customer: str) -> Tuple[Set[str], Set[str]]:
     """(visitor ids, conversation ids) of the customer, from SQL and Redis."""
     vids = await _redis_visitors(redis, customer) if redis is not None else set()
-    vids, cids = _sql_scope(session, customer, vids)
+    vids, cids = await asyncio.to_thread(_in_session, engine, _sql_scope, customer, vids)
     if redis is not None:
         for vid in list(vids):
-            cids |= set(await redis.lrange(f"visitor:{vid}:convs", 0, -1))
+            cids |= set(await redis.lrange(keyspace.visitor_conversations(vid), 0, -1))
     return vids, cids
 
 
@@ -127,45 +136,51 @@ async def _rasa(rasa_url: Optional[str], cids: Set[str], erase: bool) -> Dict[st
 # --- export and delete ----------------------------------------------------------------------
 
 
+def _sql_export(session: Session, vids: Set[str], cids: Set[str]) -> Dict[str, Any]:
+    visitors = [_row(v) for v in session.scalars(select(Visitor).where(Visitor.id.in_(vids)))]
+    conversations = []
+    for conv in session.scalars(
+        select(Conversation).where(Conversation.id.in_(cids)).order_by(Conversation.created_at)
+    ):
+        item = _row(conv)
+        item["messages"] = [
+            _row(m)
+            for m in session.scalars(
+                select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
+            )
+        ]
+        item["transitions"] = [
+            _row(t)
+            for t in session.scalars(
+                select(Transition).where(Transition.conversation_id == conv.id).order_by(Transition.at)
+            )
+        ]
+        conversations.append(item)
+    return {"visitors": visitors, "conversations": conversations}
+
+
 async def export_customer(
     engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
 ) -> Dict[str, Any]:
-    """Everything stored about `customer` (JSON-ready)."""
-    with db.sessions(engine)() as session:
-        vids, cids = await scope(redis, session, customer)
-        visitors = [_row(v) for v in session.scalars(select(Visitor).where(Visitor.id.in_(vids)))]
-        conversations = []
-        for conv in session.scalars(
-            select(Conversation).where(Conversation.id.in_(cids)).order_by(Conversation.created_at)
-        ):
-            item = _row(conv)
-            item["messages"] = [
-                _row(m)
-                for m in session.scalars(
-                    select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
-                )
-            ]
-            item["transitions"] = [
-                _row(t)
-                for t in session.scalars(
-                    select(Transition).where(Transition.conversation_id == conv.id).order_by(Transition.at)
-                )
-            ]
-            conversations.append(item)
+    """Everything stored about `customer` (JSON-ready). SQL runs in a worker thread."""
+    vids, cids = await scope(redis, engine, customer)
+    sql = await asyncio.to_thread(_in_session, engine, _sql_export, vids, cids)
     live: Dict[str, Any] = {}
     if redis is not None:
         for vid in sorted(vids):
-            live[f"visitor:{vid}"] = await redis.hgetall(f"visitor:{vid}")
-            live[f"visitor:{vid}:convs"] = await redis.lrange(f"visitor:{vid}:convs", 0, -1)
+            live[keyspace.visitor(vid)] = await redis.hgetall(keyspace.visitor(vid))
+            convs = keyspace.visitor_conversations(vid)
+            live[convs] = await redis.lrange(convs, 0, -1)
         for cid in sorted(cids):
-            live[f"conv:{cid}"] = await redis.hgetall(f"conv:{cid}")
-            live[f"conv:{cid}:msgs"] = [json.loads(m) for m in await redis.lrange(f"conv:{cid}:msgs", 0, -1)]
+            live[keyspace.conversation(cid)] = await redis.hgetall(keyspace.conversation(cid))
+            messages = keyspace.messages(cid)
+            live[messages] = [json.loads(m) for m in await redis.lrange(messages, 0, -1)]
     return {
         "customer": customer,
         "exported_at": time.time(),
         "visitor_ids": sorted(vids),
         "conversation_ids": sorted(cids),
-        "sql": {"visitors": visitors, "conversations": conversations},
+        "sql": sql,
         "redis": live,
         "rasa": await _rasa(rasa_url, cids, erase=False),
     }
@@ -177,22 +192,23 @@ async def _erase_redis(redis: Redis, vids: Set[str], cids: Set[str]) -> Dict[str
     doomed: List[str] = []
     last = "-"
     while True:
-        batch = await redis.xrange(STREAM, min=last, max="+", count=1000)
+        batch = await redis.xrange(keyspace.EVENTS, min=last, max="+", count=1000)
         batch = [item for item in batch if item[0] != last]
         if not batch:
             break
         doomed += [i for i, f in batch if f.get("cid") in cids or f.get("vid") in vids]
         last = batch[-1][0]
     for start in range(0, len(doomed), 500):
-        counts["outbox_entries"] += await redis.xdel(STREAM, *doomed[start : start + 500])
+        counts["outbox_entries"] += await redis.xdel(keyspace.EVENTS, *doomed[start : start + 500])
     for cid in cids:
-        agent = await redis.hget(f"conv:{cid}", "agent")
+        agent = await redis.hget(keyspace.conversation(cid), "agent")
         if agent:
-            counts["index_entries"] += await redis.srem(f"agent:{agent}:chats", cid)
-        counts["index_entries"] += await redis.zrem("queue", cid) + await redis.zrem("offline", cid)
-        counts["keys"] += await redis.delete(f"conv:{cid}", f"conv:{cid}:msgs", f"conv:{cid}:clients")
+            counts["index_entries"] += await redis.srem(keyspace.agent_chats(agent), cid)
+        counts["index_entries"] += await redis.zrem(keyspace.QUEUE, cid)
+        counts["index_entries"] += await redis.zrem(keyspace.OFFLINE, cid)
+        counts["keys"] += await redis.delete(*keyspace.conversation_keys(cid))
     for vid in vids:
-        counts["keys"] += await redis.delete(f"visitor:{vid}", f"visitor:{vid}:open", f"visitor:{vid}:convs")
+        counts["keys"] += await redis.delete(*keyspace.visitor_keys(vid))
     return counts
 
 
@@ -210,27 +226,31 @@ def _erase_sql(session: Session, vids: Set[str], cids: Set[str]) -> Dict[str, in
     return counts
 
 
+def _sql_erase(engine: Engine, customer: str, vids: Set[str], cids: Set[str]) -> Dict[str, int]:
+    with db.sessions(engine)() as session, session.begin():
+        vids, more = _sql_scope(session, customer, vids)  # anything the writer wrote meanwhile
+        cids |= more
+        counts = _erase_sql(session, vids, cids)
+        # tombstones: entries the writer read before the erasure and writes after it are skipped
+        now = time.time()
+        for kind, ids in (("visitor", vids), ("conversation", cids)):
+            for id_ in ids:
+                session.merge(Erasure(kind=kind, id=id_, at=now))
+    return counts
+
+
 async def delete_customer(
     engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
 ) -> Dict[str, Any]:
-    """Erase `customer` everywhere; returns what was removed where."""
-    with db.sessions(engine)() as session:
-        vids, cids = await scope(redis, session, customer)
+    """Erase `customer` everywhere; returns what was removed where. SQL runs in a worker thread."""
+    vids, cids = await scope(redis, engine, customer)
     result: Dict[str, Any] = {
         "customer": customer,
         "visitor_ids": sorted(vids),
         "conversation_ids": sorted(cids),
     }
     result["redis"] = await _erase_redis(redis, vids, cids) if redis is not None else "not configured"
-    with db.sessions(engine)() as session, session.begin():
-        vids, more = _sql_scope(session, customer, vids)  # anything the writer wrote meanwhile
-        cids |= more
-        result["sql"] = _erase_sql(session, vids, cids)
-        # tombstones: entries the writer read before the erasure and writes after it are skipped
-        now = time.time()
-        for kind, ids in (("visitor", vids), ("conversation", cids)):
-            for id_ in ids:
-                session.merge(Erasure(kind=kind, id=id_, at=now))
+    result["sql"] = await asyncio.to_thread(_sql_erase, engine, customer, vids, cids)
     result["rasa"] = await _rasa(rasa_url, cids, erase=True)
     result["rasa"].pop("trackers", None)
     return result
@@ -301,10 +321,10 @@ def apply_retention(
     if redis is not None:
         counts["redis_conversations"] = 0
         for cid, vid in pairs:
-            if redis.hget(f"conv:{cid}", "state") != "closed":
+            if redis.hget(keyspace.conversation(cid), "state") != "closed":
                 continue
-            redis.delete(f"conv:{cid}", f"conv:{cid}:msgs", f"conv:{cid}:clients")
-            redis.lrem(f"visitor:{vid}:convs", 0, cid)
+            redis.delete(*keyspace.conversation_keys(cid))
+            redis.lrem(keyspace.visitor_conversations(vid), 0, cid)
             counts["redis_conversations"] += 1
     return counts
 
@@ -313,10 +333,6 @@ def apply_retention(
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from handoff.app import redis_client
-    from handoff.config import Settings
-    from handoff.embedded_redis import resolve_redis_url
-
     settings = Settings.from_env()
     url = args.database_url or settings.database_url
     db.migrate(url)
@@ -325,12 +341,10 @@ async def _main(args: argparse.Namespace) -> int:
         if args.command == "retention":
             days = settings.retention_days if args.days is None else args.days
             mode = args.mode or settings.retention_mode
-            import redis as redis_sync
-
             redis_url, embedded = resolve_redis_url(
                 args.redis_url or settings.redis_url, settings.embedded_redis_dir
             )
-            client = redis_sync.Redis.from_url(redis_url, decode_responses=True)
+            client = keyspace.sync_client(redis_url)
             try:
                 counts = apply_retention(engine, days, mode, redis=client)
             finally:
@@ -342,7 +356,7 @@ async def _main(args: argparse.Namespace) -> int:
         redis_url, embedded = resolve_redis_url(
             args.redis_url or settings.redis_url, settings.embedded_redis_dir
         )
-        redis = redis_client(redis_url)
+        redis = keyspace.async_client(redis_url)
         try:
             if args.command == "export":
                 body = await export_customer(engine, redis, args.customer, settings.rasa_url)

@@ -30,8 +30,8 @@ import redis as redis_sync
 
 from handoff.analytics import db
 from handoff.analytics.metrics import DAY, conversation_facts, epoch, escalation_reasons, report, table
-from handoff.analytics.script import Script
 from handoff.analytics.writer import STREAM, Writer
+from synthetic.script import Script
 from tests.support.processes import REPO_ROOT, SVC_VENV, base_env
 
 BASE = date(2026, 10, 1)

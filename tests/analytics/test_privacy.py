@@ -13,9 +13,9 @@ from handoff.analytics import db
 from handoff.analytics.metrics import DAY, conversation_facts, epoch, table
 from handoff.analytics.models import Conversation, Event, Message, Visitor
 from handoff.analytics.privacy import apply_retention, delete_customer, export_customer
-from handoff.analytics.script import Script
 from handoff.analytics.writer import STREAM, Writer
-from handoff.store import Change, Store
+from handoff.store import Store
+from synthetic.script import Script
 from tests.support.processes import free_port
 
 
@@ -29,8 +29,8 @@ async def two_customers(store: Store):
         await store.append(
             conv.id, {"conversation_id": conv.id, "sender": "visitor", "text": text, "meta": {}}
         )
-        change = Change().set(queued_at=repr(time.time()), escalation={"reason": "requested"})
-        await store.transition(conv, "escalate", change.zadd("queue", time.time(), conv.id))
+        fields = {"queued_at": repr(time.time()), "escalation": {"reason": "requested"}}
+        await store.transition(conv, "escalate", fields)
         cids[vid] = conv.id
     return cids
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from handoff.analytics import db
 from handoff.analytics.metrics import conversation_facts, epoch, table
 from handoff.analytics.models import Conversation
-from handoff.analytics.seed import clear, seed
+from synthetic.seed import clear, seed
 
 END = epoch(date(2026, 11, 1))
 

@@ -17,9 +17,9 @@ from sqlalchemy import func, inspect, select
 
 from handoff.analytics import db
 from handoff.analytics.models import Base, Conversation, Event, Message, RejectedEvent, Transition, Visitor
-from handoff.analytics.script import Script
 from handoff.analytics.writer import GROUP, STREAM, Writer
-from handoff.store import Change, Store
+from handoff.store import Store
+from synthetic.script import Script
 
 T0 = 1_790_000_000.0
 
@@ -141,9 +141,9 @@ async def test_entries_of_the_real_store_are_understood(redis_url, redis_client,
     message = {"conversation_id": conv.id, "sender": "visitor", "text": "hello", "lang": "ml", "meta": {}}
     await store.append(conv.id, message, "k1")
     await store.update_message(conv.id, 1, lang="en")
-    change = Change().set(queued_at=repr(time.time()), escalation={"reason": "requested"}, language="ml")
-    await store.transition(conv, "escalate", change.zadd("queue", 1.0, conv.id))
-    await store.transition(await store.get(conv.id), "abandon", Change().set(closed_at=repr(time.time())))
+    fields = {"queued_at": repr(time.time()), "escalation": {"reason": "requested"}, "language": "ml"}
+    await store.transition(conv, "escalate", fields)
+    await store.transition(await store.get(conv.id), "abandon", {"closed_at": repr(time.time())})
     await store.set_fields(conv.id, rating={"score": 2, "comment": "", "resolved": False, "at": time.time()})
     client = sync_redis(redis_url)
     produced = client.xlen(STREAM)

@@ -12,6 +12,10 @@
   own tmp_path can be longer).
 - `embedded_factory` (function): builds EmbeddedRedis instances in such
   directories and stops every one it built at teardown, even after a failure.
+- `live` (session, session event loop): the real handoff service in this process
+  (tests/support/live_service.py) on the session's Redis, emptied before each test
+  by `live_service` (function). Tests that use it run in the session loop:
+  `pytestmark = pytest.mark.asyncio(loop_scope="session")`.
 
 `HANDOFF_TEST_REDIS_URL` (for example `redis://127.0.0.1:6379/15`) points the
 session at an existing server instead; the database in that URL is flushed
@@ -32,6 +36,7 @@ import redis
 import redis.asyncio
 
 from handoff.embedded_redis import EmbeddedRedis
+from tests.support.live_service import LiveService, live_service
 
 
 def _short_dir(prefix: str) -> Path:
@@ -104,3 +109,17 @@ def embedded_factory(short_tmp_dir: Path) -> Iterator[Callable[..., EmbeddedRedi
     finally:
         for server in made:  # stop() is a no-op for an instance that reused a server
             server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def live(redis_server: str) -> AsyncIterator[LiveService]:
+    async with live_service(redis_server) as service:
+        yield service
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def live_clean(live: LiveService) -> AsyncIterator[LiveService]:
+    """`live`, with an empty database and no client of an earlier test."""
+    await live.reset()
+    yield live
+    await live.reset()

@@ -15,17 +15,9 @@ from typing import List
 import pytest
 import redis.asyncio
 
-from handoff.auth import (
-    Agent,
-    InvalidToken,
-    TokenSigner,
-    UnknownUser,
-    UserExists,
-    UserStore,
-    hash_password,
-    load_secret,
-    verify_password,
-)
+from handoff.agents import Agent, UnknownUser, UserExists, UserStore
+from handoff.passwords import hash_password, verify_password
+from handoff.tokens import InvalidToken, TokenSigner, load_secret
 
 SECRET = b"s" * 32
 

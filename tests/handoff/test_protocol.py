@@ -7,6 +7,7 @@ import pytest
 
 from handoff import protocol
 from handoff.protocol import ProtocolError, Status, VisitorMessage, message_wire
+from handoff.routes import ROUTES
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 
@@ -111,13 +112,35 @@ def test_close_needs_a_known_resolution_code():
         protocol.Close.parse({"conversation_id": "c_0123456789abcdef", "resolution": "fixed"}, codes)
 
 
+def _namespace_tables(namespace):
+    """{"client": events, "server": events} of one namespace's section of docs/protocol.md."""
+    section = DOC.split(f"## Namespace `{namespace}`", 1)[1].split("\n## ", 1)[0]
+    tables = {}
+    for direction, heading in (("client", "### Client -> server"), ("server", "### Server -> client")):
+        body = section.split(heading, 1)[1].split("\n### ", 1)[0]
+        tables[direction] = set(re.findall(r"^\| `([a-z_]+)` \| ", body, flags=re.M))
+    return tables
+
+
+@pytest.mark.parametrize("namespace", [protocol.CHAT_NAMESPACE, protocol.AGENT_NAMESPACE])
+def test_every_client_event_has_a_route_and_a_doc_entry(namespace):
+    """The route table (handoff/routes.py) and docs/protocol.md name the same client events, both ways."""
+    documented = _namespace_tables(namespace)
+    routed = set(ROUTES[namespace])
+    assert routed == documented["client"], (
+        f"routed but not documented: {sorted(routed - documented['client'])}; "
+        f"documented but not routed: {sorted(documented['client'] - routed)}"
+    )
+    for event, route in ROUTES[namespace].items():
+        assert callable(route.parse) and callable(route.handle), event
+    assert set(protocol.SERVER_EVENTS[namespace]) == documented["server"]
+
+
 def test_every_error_code_and_event_is_documented():
     documented_codes = set(re.findall(r"^\| `([a-z_]+)` \| ", DOC, flags=re.M))
     assert protocol.ERROR_CODES <= documented_codes
-    events = [
-        value for name, value in vars(protocol).items() if name.isupper() and name.replace("_", "").isalpha()
-    ]
-    events = [e for e in events if isinstance(e, str) and not e.startswith("/")]
+    events = [event for routes in ROUTES.values() for event in routes]
+    events += [event for names in protocol.SERVER_EVENTS.values() for event in names]
     assert len(events) >= 25
     for event in events:
         assert f"`{event}`" in DOC, f"event {event!r} is not in docs/protocol.md"

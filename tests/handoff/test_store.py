@@ -7,8 +7,11 @@ import json
 
 import pytest
 
+from handoff import keyspace
+from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
-from handoff.store import Change, Conflict, NotFound, Store, chats_key
+from handoff.store import Conflict, NotFound, Store
+from handoff.transitions import Receiver
 
 
 @pytest.fixture
@@ -29,9 +32,10 @@ async def test_messages_get_gapless_seqs_and_a_retried_client_id_is_stored_once(
     results = await asyncio.gather(
         *(store.append(conv.id, visitor_message(conv.id, f"m{i}"), f"c{i}") for i in range(20))
     )
-    assert sorted(seq for seq, _ in results) == list(range(1, 21))
-    seq, stored = await store.append(conv.id, visitor_message(conv.id, "m3 again"), "c3")
-    assert not stored and seq == dict((f"c{i}", s) for i, (s, _) in enumerate(results))["c3"]
+    assert sorted(m["seq"] for m, _ in results) == list(range(1, 21))
+    again_message, stored = await store.append(conv.id, visitor_message(conv.id, "m3 again"), "c3")
+    seq = again_message["seq"]
+    assert not stored and seq == dict((f"c{i}", m["seq"]) for i, (m, _) in enumerate(results))["c3"]
     messages = await store.messages(conv.id)
     assert [m["seq"] for m in messages] == list(range(1, 21))
     assert "m3 again" not in [m["text"] for m in messages]
@@ -50,7 +54,7 @@ async def test_append_guards_and_missing_conversations(store):
 
 async def test_update_message_adds_fields_but_never_changes_text_or_seq(store):
     conv, _ = await store.open_or_create("v_3")
-    seq, _ = await store.append(conv.id, visitor_message(conv.id, "আমার অর্ডার"), "u1")
+    seq = (await store.append(conv.id, visitor_message(conv.id, "আমার অর্ডার"), "u1"))[0]["seq"]
     updated = await store.update_message(
         conv.id, seq, text="changed", translation={"text": "my order", "lang": "en"}
     )
@@ -60,14 +64,12 @@ async def test_update_message_adds_fields_but_never_changes_text_or_seq(store):
 
 async def test_only_one_of_many_concurrent_claims_wins(store):
     conv, _ = await store.open_or_create("v_4")
-    await store.transition(conv, "escalate", Change().set(queued_at="1.0").zadd("queue", 1.0, conv.id))
+    await store.transition(conv, "escalate", {"queued_at": "1.0"})
 
     async def claim(agent):
         fresh = await store.get(conv.id)
-        change = Change().expect("agent", "").below_capacity(agent, 3).set(agent=agent)
-        change.zrem("queue", conv.id).sadd(chats_key(agent), conv.id)
         try:
-            await store.transition(fresh, "claim", change)
+            await store.transition(fresh, "claim", receiver=Receiver(agent, 3))
             return agent
         except (InvalidTransition, Conflict):
             return None
@@ -82,12 +84,11 @@ async def test_only_one_of_many_concurrent_claims_wins(store):
 
 
 async def test_capacity_guard_and_invalid_transitions_change_nothing(store, redis_client):
-    await redis_client.sadd(chats_key("full"), "c_a", "c_b")
+    await redis_client.sadd(keyspace.agent_chats("full"), "c_a", "c_b")
     conv, _ = await store.open_or_create("v_5")
-    await store.transition(conv, "escalate", Change().zadd("queue", 2.0, conv.id))
-    change = Change().below_capacity("full", 2).set(agent="full").zrem("queue", conv.id)
+    await store.transition(conv, "escalate", {"queued_at": "2.0"})
     with pytest.raises(Conflict) as conflict:
-        await store.transition(conv, "claim", change)
+        await store.transition(conv, "claim", receiver=Receiver("full", 2))
     assert conflict.value.kind == "scard"
     unchanged = await store.get(conv.id)
     assert unchanged.state is State.QUEUED and unchanged.agent == ""
@@ -96,10 +97,11 @@ async def test_capacity_guard_and_invalid_transitions_change_nothing(store, redi
         await store.transition(unchanged, "handback")
 
 
-async def test_presence_goes_stale_and_one_process_leads_the_sweep(store):
+async def test_presence_goes_stale_and_one_process_leads_the_sweep(redis_client):
+    store = Presence(redis_client)
     await store.heartbeat([("asha", "sid1"), ("asha", "sid2"), ("ravi", "sid3")], now=1000.0)
     assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 2, "ravi": 1}
-    await store.drop_presence("asha", "sid1")
+    await store.drop("asha", "sid1")
     assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 1, "ravi": 1}
     assert await store.online_agents(stale_after=10, now=1011.0) == {}
     assert await store.try_lead("process-a", ttl=5)
@@ -112,7 +114,7 @@ async def test_every_change_leaves_exactly_one_outbox_entry(store, redis_client)
     await store.append(conv.id, visitor_message(conv.id, "hello"), "o1")
     await store.append(conv.id, visitor_message(conv.id, "hello"), "o1")  # a retry: no second entry
     await store.update_message(conv.id, 1, translation={"text": "hi", "lang": "en"})
-    await store.transition(conv, "escalate", Change().set(queued_at="12.5").zadd("queue", 12.5, conv.id))
+    await store.transition(conv, "escalate", {"queued_at": "12.5"})
     with pytest.raises(InvalidTransition):
         await store.transition(await store.get(conv.id), "handback")  # rejected: nothing logged
     await store.set_fields(conv.id, translation="on")

@@ -15,7 +15,7 @@ import redis
 import redis.asyncio
 
 from handoff import users
-from handoff.auth import Agent, UserStore
+from handoff.agents import Agent, UserStore
 from handoff.embedded_redis import EmbeddedRedis
 from tests.support.processes import REPO_ROOT, base_env
 

@@ -1,6 +1,6 @@
 """A synthetic month of conversations for a fresh install, written straight into the SQL log.
 
-    python -m handoff.analytics.seed [--days 30] [--per-day 40] [--seed 7] [--database-url URL] [--clear]
+    python -m synthetic.seed [--days 30] [--per-day 40] [--seed 7] [--database-url URL] [--clear]
     make seed
 
 Three languages (en, bn, ml), the FAQ topics of data/faq/, customers who come back (some on the
@@ -28,10 +28,10 @@ from sqlalchemy import delete, select
 from handoff.analytics import db
 from handoff.analytics.metrics import DAY, epoch
 from handoff.analytics.models import Conversation, Event, Message, Transition, Visitor
-from handoff.analytics.script import Script
-from handoff.analytics.writer import apply_entry
+from handoff.analytics.projection import apply_entry
+from synthetic.script import Script
 
-FAQ_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "faq"
+FAQ_DIR = Path(__file__).resolve().parent.parent / "data" / "faq"
 LANGUAGES = (("en", 0.5), ("bn", 0.3), ("ml", 0.2))
 AGENTS = {"en": ["ravi", "asha", "meera"], "bn": ["asha"], "ml": ["meera"]}
 TEXTS = {
@@ -183,9 +183,7 @@ def seed(
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from handoff.config import Settings
 
-    parser = argparse.ArgumentParser(
-        prog="python -m handoff.analytics.seed", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m synthetic.seed", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--per-day", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7, help="random seed (the same seed, the same month)")

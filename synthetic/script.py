@@ -1,5 +1,5 @@
 """Scripted conversations as outbox entries: exactly the entries handoff/store.py appends to
-`log:events` for the same steps (handoff/conversations.py), at chosen times.
+`log:events` for the same steps (handoff/visitor_desk.py, agent_desk.py, bot_turn.py), at chosen times.
 
 Used by the seed command (synthetic data, written straight to SQL) and by the tests (appended to a
 real Redis stream and consumed by the real writer). Never used by the live service.

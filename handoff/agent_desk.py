@@ -1,0 +1,213 @@
+"""What agents can do (/agent): the session, the queue, claiming, reading, replying, typing,
+translation, canned replies, colleagues, transfer, hand back, close, offline messages. Each handler
+gets the agent and the parsed payload (handoff/routes.py) and returns the ack.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+from handoff import protocol as p
+from handoff.agents import Agent, UserStore
+from handoff.announcer import Announcer
+from handoff.canned import CannedReply
+from handoff.packets import Packets
+from handoff.protocol import ProtocolError
+from handoff.state import InvalidTransition, State
+from handoff.store import Conflict, LiveConversation, Store
+from handoff.transcript import Transcript
+from handoff.transitions import Receiver
+from handoff.waiting import WaitingLine
+
+
+class AgentDesk:
+    def __init__(
+        self,
+        store: Store,
+        users: UserStore,
+        announcer: Announcer,
+        transcript: Transcript,
+        waiting: WaitingLine,
+        packets: Packets,
+        canned: List[CannedReply],
+    ) -> None:
+        self.store, self.users, self.announcer, self.transcript = store, users, announcer, transcript
+        self.waiting, self.packets, self.canned = waiting, packets, canned
+
+    async def _own(self, agent: Agent, cid: str, allow_admin: bool = False) -> LiveConversation:
+        conv = await self.store.get(cid)
+        if conv is None:
+            raise ProtocolError("not_found", f"no conversation {cid}")
+        if conv.agent != agent.username and not (allow_admin and agent.role == "admin"):
+            raise ProtocolError("forbidden", "this conversation is not assigned to you")
+        return conv
+
+    async def session(self, agent: Agent) -> Dict[str, Any]:
+        """The `agent_session` event: the agent's conversations and queue view."""
+        conversations = []
+        for cid in await self.store.agent_chats(agent.username):
+            conv = await self.store.get(cid)
+            if conv and conv.state is State.ASSIGNED:
+                conversations.append(await self.packets.packet(conv, agent))
+        return {
+            "agent": agent.to_wire(),
+            "conversations": conversations,
+            "queue": await self.waiting.view(agent),
+        }
+
+    async def queue(self, agent: Agent, _: None) -> Dict[str, Any]:
+        return p.ok_ack(queue=await self.waiting.view(agent))
+
+    async def claim(self, agent: Agent, cid: str) -> Dict[str, Any]:
+        conv = await self.store.get(cid)
+        if conv is None:
+            raise ProtocolError("not_found", f"no conversation {cid}")
+        if conv.state is not State.QUEUED:
+            raise ProtocolError("taken", "this conversation is no longer waiting")
+        now = time.time()
+        if not self.waiting.offered(agent, conv, now):
+            raise ProtocolError(
+                "not_offered", "this conversation is offered to agents who speak its language first"
+            )
+        receiver = Receiver(agent.username, agent.capacity)
+        try:
+            await self.store.transition(conv, "claim", {"claimed_at": repr(now)}, receiver)
+        except InvalidTransition:
+            raise ProtocolError("taken", "another agent claimed this conversation first") from None
+        except Conflict as conflict:
+            if conflict.kind == "scard":
+                raise ProtocolError("capacity", f"you already have {agent.capacity} conversations") from None
+            raise ProtocolError("taken", "another agent claimed this conversation first") from None
+        conv.claimed_at = now
+        await self.transcript.system(conv, "assigned", agent=agent.display_name)
+        await self._announce_assignment(conv, agent)
+        self.waiting.request_update()
+        return p.ok_ack(conversation=await self.packets.packet(conv, agent))
+
+    async def _announce_assignment(self, conv: LiveConversation, agent: Agent) -> None:
+        translation = await self.packets.translation_state(conv, agent)
+        if translation["enabled"] and not translation["available"]:
+            await self.transcript.system(conv, "translation_unavailable")
+        await self.waiting.publish_status(conv)
+        await self.announcer.to_agent(agent.username, p.CONVERSATION, await self.packets.packet(conv, agent))
+
+    async def open(self, agent: Agent, cid: str) -> Dict[str, Any]:
+        """A conversation's packet: the agent's own, any for an admin, and a waiting one offered to
+        the agent (its whole history, to read before claiming)."""
+        conv = await self.store.get(cid)
+        if conv is not None and conv.state is State.QUEUED and self.waiting.offered(agent, conv, time.time()):
+            return p.ok_ack(conversation=await self.packets.packet(conv, agent))
+        conv = await self._own(agent, cid, allow_admin=True)
+        return p.ok_ack(conversation=await self.packets.packet(conv, agent))
+
+    async def message(self, agent: Agent, message: p.AgentMessage) -> Dict[str, Any]:
+        conv = await self._own(agent, message.conversation_id)
+        if conv.state is not State.ASSIGNED:
+            raise ProtocolError("invalid_state", f"the conversation is {conv.state.value}")
+        translation = await self.packets.translate_for_visitor(conv, agent, message.text)
+        try:
+            stored, _ = await self.transcript.add(
+                conv,
+                "agent",
+                message.text,
+                translation["lang"],
+                {"agent": {"name": agent.display_name}},
+                client_id=message.client_id,
+                expect=(("state", State.ASSIGNED.value), ("agent", agent.username)),
+                translated=translation["translated"],
+            )
+        except Conflict:
+            raise ProtocolError("invalid_state", "the conversation is no longer assigned to you") from None
+        return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
+
+    async def typing(self, agent: Agent, request: p.AgentTyping) -> None:
+        conv = await self.store.get(request.conversation_id)
+        if conv and conv.agent == agent.username and conv.state is State.ASSIGNED:
+            await self.announcer.to_visitor(
+                conv.visitor_id, p.TYPING, {"sender": "agent", "typing": request.typing}
+            )
+
+    async def set_translation(self, agent: Agent, request: p.SetTranslation) -> Dict[str, Any]:
+        conv = await self._own(agent, request.conversation_id)
+        choice = "on" if request.enabled else "off"
+        await self.store.set_fields(conv.id, translation=choice)
+        conv.translation = choice
+        state = await self.packets.translation_state(conv, agent)
+        if request.enabled and not state["available"]:
+            await self.transcript.system(conv, "translation_unavailable")
+        return p.ok_ack(translation=state)
+
+    async def canned_replies(self, agent: Agent, lang: Any) -> Dict[str, Any]:
+        replies = []
+        for reply in self.canned:
+            for code, text in reply.texts.items():
+                if lang is None or code == lang:
+                    replies.append({"id": reply.id, "title": reply.title, "text": text, "lang": code})
+        return p.ok_ack(replies=replies)
+
+    async def agents(self, agent: Agent, _: None) -> Dict[str, Any]:
+        online = await self.waiting.online()
+        items = []
+        for other in await self.users.list():
+            load = len(await self.store.agent_chats(other.username))
+            items.append({**other.to_wire(), "online": other.username in online, "load": load})
+        return p.ok_ack(agents=items)
+
+    async def transfer(self, agent: Agent, request: p.Transfer) -> Dict[str, Any]:
+        conv = await self._own(agent, request.conversation_id)
+        target = await self.users.get(request.to)
+        if target is None:
+            raise ProtocolError("not_found", f"no agent {request.to}")
+        if target.username == agent.username:
+            raise ProtocolError("bad_request", "the conversation is already yours")
+        if target.username not in await self.waiting.online():
+            raise ProtocolError("offline", f"{target.display_name} is not online")
+        try:
+            await self.store.transition(conv, "transfer", receiver=Receiver(target.username, target.capacity))
+        except Conflict as conflict:
+            if conflict.kind == "scard":
+                raise ProtocolError("capacity", f"{target.display_name} has no free capacity") from None
+            raise ProtocolError("invalid_state", "the conversation changed; reload it") from None
+        await self.announcer.to_agent(
+            agent.username, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "transferred"}
+        )
+        await self.transcript.system(conv, "transferred", agent=target.display_name)
+        await self._announce_assignment(conv, target)
+        return p.ok_ack()
+
+    async def handback(self, agent: Agent, cid: str) -> Dict[str, Any]:
+        conv = await self._own(agent, cid)
+        try:
+            await self.store.transition(conv, "handback")
+        except Conflict:
+            raise ProtocolError("invalid_state", "the conversation changed; reload it") from None
+        await self.announcer.to_agent(
+            agent.username, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "handed_back"}
+        )
+        await self.transcript.system(conv, "handback")
+        await self.waiting.publish_status(conv)
+        return p.ok_ack()
+
+    async def close(self, agent: Agent, request: p.Close) -> Dict[str, Any]:
+        conv = await self._own(agent, request.conversation_id, allow_admin=True)
+        owner = conv.agent
+        now = time.time()
+        resolution = {"code": request.resolution, "note": request.note, "by": agent.username, "at": now}
+        try:
+            await self.store.transition(conv, "close", {"resolution": resolution, "closed_at": repr(now)})
+        except Conflict:
+            raise ProtocolError("invalid_state", "the conversation changed; reload it") from None
+        conv.resolution = resolution
+        await self.transcript.system(conv, "closed")
+        await self.waiting.publish_status(conv)
+        await self.announcer.to_agent(owner, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
+        return p.ok_ack()
+
+    async def offline_messages(self, agent: Agent, _: None) -> Dict[str, Any]:
+        items = []
+        for cid in await self.store.offline_items():
+            conv = await self.store.get(cid)
+            if conv:
+                items.append(await self.packets.packet(conv, agent))
+        return p.ok_ack(items=items)

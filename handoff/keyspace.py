@@ -1,0 +1,123 @@
+"""The service's Redis vocabulary: every key and stream name, and the client factories.
+
+The store (handoff/store.py), presence (handoff/presence.py), agents (handoff/agents.py), the log
+writer and privacy (handoff/analytics/) all spell keys through this module, so renaming a key here
+renames it everywhere, erasure included. Nothing connects at import: the factories build clients
+that connect on first use.
+
+| key | type | what |
+|---|---|---|
+| `conv:<cid>` | hash | a conversation: state, visitor, language, agent, times, escalation, resolution |
+| `conv:<cid>:msgs` | list | its messages as JSON, in order; message `seq` n is index n-1 |
+| `conv:<cid>:clients` | hash | client_id -> seq (a retried event is stored once) |
+| `visitor:<vid>` | hash | page, locale, chosen language, verified id, pre-chat info, first seen |
+| `visitor:<vid>:open` | string | the visitor's open conversation (at most one) |
+| `visitor:<vid>:convs` | list | all the visitor's conversations, oldest first |
+| `queue` | sorted set | queued conversations, score = queued_at (FIFO) |
+| `agent:<username>:chats` | set | conversations assigned to an agent |
+| `offline` | sorted set | conversations closed through the offline form, score = time |
+| `presence` | sorted set | `<username>|<socket id>` -> last heartbeat (per service process) |
+| `agents:last_seen` | hash | username -> last heartbeat of any of their sockets |
+| `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
+| `lock:sweeper` | string | which service process runs the periodic sweep |
+| `active` | sorted set | conversations by last message time (to end idle bot conversations) |
+| `log:events` | stream | the outbox: one entry per stored change, for the SQL log (consumer group `sql-log`) |
+| `user:<username>` | hash | an agent: password hash, role, languages, display name, capacity |
+| `users` | set | every agent's username |
+| `handoff-socketio` | pub/sub channel | Socket.IO emits relayed between service processes |
+
+The queue, the agents' chat sets, the offline list and the open pointers are written only by the
+transition table (handoff/transitions.py) through `Store.transition`.
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+QUEUE = "queue"
+OFFLINE = "offline"
+PRESENCE = "presence"
+LAST_SEEN = "agents:last_seen"
+WAITS = "waits"
+RECENT_WAITS = 20
+SWEEPER_LOCK = "lock:sweeper"
+ACTIVE = "active"
+EVENTS = "log:events"
+LOG_GROUP = "sql-log"
+USERS = "users"
+SOCKETIO_CHANNEL = "handoff-socketio"
+VISITOR_PATTERN = "visitor:*"
+
+
+def conversation(cid: str) -> str:
+    return f"conv:{cid}"
+
+
+def messages(cid: str) -> str:
+    return f"conv:{cid}:msgs"
+
+
+def client_ids(cid: str) -> str:
+    return f"conv:{cid}:clients"
+
+
+def conversation_keys(cid: str) -> Tuple[str, str, str]:
+    """Every key that belongs to one conversation alone."""
+    return conversation(cid), messages(cid), client_ids(cid)
+
+
+def visitor(vid: str) -> str:
+    return f"visitor:{vid}"
+
+
+def open_conversation(vid: str) -> str:
+    """The visitor's open conversation (a string key; at most one open conversation per visitor)."""
+    return f"visitor:{vid}:open"
+
+
+def visitor_conversations(vid: str) -> str:
+    return f"visitor:{vid}:convs"
+
+
+def visitor_keys(vid: str) -> Tuple[str, str, str]:
+    """Every key that belongs to one visitor alone."""
+    return visitor(vid), open_conversation(vid), visitor_conversations(vid)
+
+
+def visitor_id_of(key: str) -> str:
+    """The visitor id in a `visitor:<vid>` key, or '' for any other key."""
+    prefix, _, rest = key.partition(":")
+    return rest if prefix == "visitor" and rest and ":" not in rest else ""
+
+
+def agent_chats(username: str) -> str:
+    return f"agent:{username}:chats"
+
+
+def user(username: str) -> str:
+    return f"user:{username}"
+
+
+def async_client(url: str) -> redis.asyncio.Redis:
+    """The service's client: str responses, short timeouts, a few retries on a dropped connection."""
+    return redis.asyncio.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=10,
+        retry=AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+def sync_client(url: str, socket_timeout: float = 10.0) -> redis.Redis:
+    """A blocking client (str responses) for the log writer and the command-line tools."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=socket_timeout)

@@ -1,0 +1,56 @@
+"""The socket protocol as data: every client -> server event, its payload parser and its handler.
+
+Both namespaces (handoff/sockets.py) dispatch from these tables and nothing else, and
+tests/handoff/test_protocol.py checks them against docs/protocol.md both ways: an event with no
+route, or a route with no entry in the doc, fails a test.
+
+A handler is a method of the namespace's desk (handoff/visitor_desk.py, handoff/agent_desk.py),
+called with who is asking (a visitor id, an `Agent`) and the parsed payload. `acked=False`: the
+event has no acknowledgement; a failure is sent back as an `error` event instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict
+
+from handoff import protocol as p
+from handoff.agent_desk import AgentDesk
+from handoff.visitor_desk import VisitorDesk
+
+
+@dataclass(frozen=True)
+class Route:
+    parse: Callable[[Any], Any]
+    handle: Callable[..., Any]  # (desk, who, parsed payload) -> ack
+    acked: bool = True
+
+
+CHAT_ROUTES: Dict[str, Route] = {
+    "visitor_message": Route(p.VisitorMessage.parse, VisitorDesk.message),
+    "request_human": Route(p.empty, VisitorDesk.request_human),
+    "offline_message": Route(p.OfflineMessage.parse, VisitorDesk.offline_message),
+    "history": Route(p.after_seq, VisitorDesk.history),
+    "visitor_info": Route(p.visitor_info, VisitorDesk.set_info),
+    "typing": Route(p.typing, VisitorDesk.typing, acked=False),
+    "set_language": Route(p.chosen_language, VisitorDesk.set_language),
+    "leave": Route(p.empty, VisitorDesk.leave),
+    "rate": Route(p.Rating.parse, VisitorDesk.rate),
+}
+
+AGENT_ROUTES: Dict[str, Route] = {
+    "queue": Route(p.empty, AgentDesk.queue),
+    "claim": Route(p.conversation_ref, AgentDesk.claim),
+    "open": Route(p.conversation_ref, AgentDesk.open),
+    "agent_message": Route(p.AgentMessage.parse, AgentDesk.message),
+    "typing": Route(p.AgentTyping.parse, AgentDesk.typing, acked=False),
+    "set_translation": Route(p.SetTranslation.parse, AgentDesk.set_translation),
+    "canned_replies": Route(p.optional_language, AgentDesk.canned_replies),
+    "agents": Route(p.empty, AgentDesk.agents),
+    "transfer": Route(p.Transfer.parse, AgentDesk.transfer),
+    "handback": Route(p.conversation_ref, AgentDesk.handback),
+    "close": Route(p.Close.parse, AgentDesk.close),
+    "offline_messages": Route(p.empty, AgentDesk.offline_messages),
+}
+
+ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

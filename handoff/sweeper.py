@@ -1,0 +1,117 @@
+"""Agents' presence and the periodic sweep.
+
+Every process keeps its own agents' sockets alive (heartbeat); the one process that holds the
+sweeper lock (handoff/presence.py) also, every `sweep_interval` seconds:
+
+- requeues the chats of agents gone longer than the grace period (keeping their place in the queue);
+- ends conversations left with the bot for `bot_idle` seconds;
+- sends queue views and waiting visitors' statuses that changed (as wait times pass the routing
+  threshold).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Dict, Optional
+
+from handoff.agents import Agent, UserStore
+from handoff.presence import Presence
+from handoff.state import InvalidTransition, State
+from handoff.store import Conflict, Store
+from handoff.transcript import Transcript
+from handoff.waiting import Timing, WaitingLine
+
+log = logging.getLogger("handoff")
+
+
+class Sweeper:
+    def __init__(
+        self,
+        store: Store,
+        presence: Presence,
+        users: UserStore,
+        transcript: Transcript,
+        waiting: WaitingLine,
+        timing: Timing,
+    ) -> None:
+        self.store, self.presence, self.users = store, presence, users
+        self.transcript, self.waiting, self.timing = transcript, waiting, timing
+        self.instance = secrets.token_hex(6)
+        self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
+
+    async def agent_connected(self, sid: str, agent: Agent) -> None:
+        self.local_agents[sid] = agent.username
+        await self.presence.heartbeat([(agent.username, sid)])
+        self.waiting.request_update()  # waiting visitors: no longer offline
+
+    async def agent_disconnected(self, sid: str) -> None:
+        username = self.local_agents.pop(sid, None)
+        if username:
+            await self.presence.drop(username, sid)
+            self.waiting.request_update()
+
+    async def requeue_abandoned(self, now: Optional[float] = None) -> int:
+        """Chats of agents gone longer than the grace period go back to the queue, keeping their place."""
+        now = now or time.time()
+        online = await self.presence.online_agents(self.timing.stale_after, now)
+        last_seen = await self.presence.last_seen()
+        moved = 0
+        for agent in await self.users.list():
+            gone_for = now - last_seen.get(agent.username, 0.0)
+            if agent.username in online or gone_for <= self.timing.agent_grace:
+                continue
+            for cid in await self.store.agent_chats(agent.username):
+                conv = await self.store.get(cid)
+                if conv is None or conv.state is not State.ASSIGNED or conv.agent != agent.username:
+                    continue  # changed since the chat set was read
+                try:
+                    await self.store.transition(conv, "requeue", {"claimed_at": None})
+                except (InvalidTransition, Conflict):
+                    continue
+                note = f"{agent.display_name} was disconnected for over {self.timing.agent_grace} s"
+                await self.transcript.system(conv, "agent_left", note=note)
+                moved += 1
+        if moved:
+            self.waiting.request_update()
+        return moved
+
+    async def end_idle_bot_conversations(self, now: Optional[float] = None) -> int:
+        """A conversation left with the bot for `bot_idle` seconds ends (`end`): the visitor's next
+        message starts a new contact, which is what first-contact resolution counts."""
+        now = now or time.time()
+        ended = 0
+        for cid in await self.store.idle_conversations(now - self.timing.bot_idle):
+            conv = await self.store.get(cid)
+            if conv is None or conv.state is State.CLOSED:
+                await self.store.forget_active(cid)
+                continue
+            if conv.state is not State.BOT:
+                continue  # waiting or with an agent: people decide
+            try:
+                await self.store.transition(conv, "end", {"closed_at": repr(now), "close_reason": "idle"})
+            except (InvalidTransition, Conflict):
+                continue
+            await self.store.forget_active(cid)
+            await self.waiting.publish_status(conv)
+            ended += 1
+        return ended
+
+    async def sweep_once(self) -> None:
+        await self.presence.heartbeat(list((user, sid) for sid, user in self.local_agents.items()))
+        if await self.presence.try_lead(self.instance, ttl=max(5 * self.timing.sweep_interval, 5.0)):
+            await self.requeue_abandoned()
+            await self.end_idle_bot_conversations()
+            await self.waiting.announce(force=False)
+
+    async def forever(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis down: try again next round
+                log.warning("sweep failed: %s", exc)
+            await asyncio.sleep(self.timing.sweep_interval)

@@ -1,0 +1,167 @@
+"""What visitors can do (/chat): their messages, asking for a person, the offline form, history,
+typing, language, leaving, pre-chat answers, rating. Each handler gets the visitor id and the
+parsed payload (handoff/routes.py) and returns the ack.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Dict, Optional
+
+from handoff import protocol as p
+from handoff.announcer import Announcer
+from handoff.bot_turn import BotTurn
+from handoff.packets import Packets
+from handoff.protocol import ProtocolError, message_wire
+from handoff.state import State
+from handoff.store import Store, VisitorTurn
+from handoff.transcript import Transcript
+from handoff.waiting import WaitingLine
+
+
+class VisitorDesk:
+    def __init__(
+        self,
+        store: Store,
+        announcer: Announcer,
+        transcript: Transcript,
+        waiting: WaitingLine,
+        bot: BotTurn,
+        packets: Packets,
+    ) -> None:
+        self.store, self.announcer, self.transcript = store, announcer, transcript
+        self.waiting, self.bot, self.packets = waiting, bot, packets
+
+    async def session(self, vid: str, last_seq: int, known_cid: Optional[str] = None) -> Dict[str, Any]:
+        """The `session` event (without the token): the latest conversation after `last_seq`."""
+        cid = await self.store.latest_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if known_cid and conv and known_cid != conv.id:
+            last_seq = 0  # the client's copy is of another conversation: send this one whole
+        messages = await self.store.messages(conv.id, last_seq) if conv else []
+        return {
+            "visitor_id": vid,
+            "conversation_id": conv.id if conv else None,
+            "messages": [message_wire(m, "visitor") for m in messages],
+            "status": await self.waiting.status(conv),
+        }
+
+    async def message(self, vid: str, message: p.VisitorMessage) -> Dict[str, Any]:
+        """Stored (one round trip) and acked; then echoed, and handed to the bot or the agent."""
+        turn = await self.store.visitor_message(vid, message.text, message.client_id)
+        if turn.fresh:
+            self.announcer.spawn(self._after_message(turn))
+        stored, cid = turn.message, turn.conversation.id
+        return p.ok_ack(id=f"{cid}:{stored['seq']}", seq=stored["seq"], conversation_id=cid)
+
+    async def _after_message(self, turn: VisitorTurn) -> None:
+        conv, stored = turn.conversation, turn.message
+        await self.announcer.to_visitor(conv.visitor_id, p.MESSAGE, message_wire(stored, "visitor"))
+        if conv.state is State.BOT:
+            await self.bot.run(conv, stored, turn.chosen_language)
+        elif conv.state is State.ASSIGNED and conv.agent:
+            stored = await self.packets.translate_for_agent(conv, stored)
+            await self.announcer.to_agent(conv.agent, p.MESSAGE, message_wire(stored, "agent"))
+        elif conv.state is State.QUEUED:
+            self.waiting.request_update()
+
+    async def request_human(self, vid: str, _: None) -> Dict[str, Any]:
+        conv, _created = await self.store.open_or_create(vid)
+        if conv.state is State.BOT:
+            escalation = {"reason": "requested", "source": "service", "language": conv.language}
+            await self.waiting.escalate(conv, escalation)
+        return p.ok_ack(state=conv.state.value, conversation_id=conv.id)
+
+    async def offline_message(self, vid: str, offline: p.OfflineMessage) -> Dict[str, Any]:
+        """The offline form: the visitor's message and the `offline` step happen together or not at all."""
+        cid = await self.store.open_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None or conv.state is not State.QUEUED or not await self.waiting.is_offline():
+            raise ProtocolError(
+                "invalid_state", "the offline form is open only while waiting with no agent online"
+            )
+        now = time.time()
+        message = {
+            "sender": "visitor",
+            "text": offline.text,
+            "lang": conv.language or None,
+            "meta": {"offline": True, "contact": offline.contact},
+            "client_id": offline.client_id,
+        }
+        fields = {
+            "offline": {"contact": offline.contact, "text": offline.text, "at": now},
+            "closed_at": repr(now),
+        }
+        _, stored = await self.store.transition(conv, "offline", fields, message=message)
+        assert stored is not None
+        await self.announcer.message(conv, stored)
+        await self.transcript.system(conv, "offline_received")
+        await self.waiting.publish_status(conv)
+        self.waiting.request_update()
+        return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
+
+    async def history(self, vid: str, after: int) -> Dict[str, Any]:
+        cid = await self.store.latest_conversation_id(vid)
+        messages = await self.store.messages(cid, after) if cid else []
+        return p.ok_ack(conversation_id=cid, messages=[message_wire(m, "visitor") for m in messages])
+
+    async def typing(self, vid: str, typing: bool) -> None:
+        cid = await self.store.open_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv and conv.state is State.ASSIGNED and conv.agent:
+            await self.announcer.to_agent(
+                conv.agent, p.TYPING, {"conversation_id": conv.id, "sender": "visitor", "typing": typing}
+            )
+
+    async def set_language(self, vid: str, language: str) -> Dict[str, Any]:
+        await self.store.touch_visitor(vid, language=language)
+        cid = await self.store.open_conversation_id(vid)
+        if cid:
+            await self.store.set_fields(cid, language=language)
+        return p.ok_ack(language=language)
+
+    async def leave(self, vid: str, _: None) -> Dict[str, Any]:
+        cid = await self.store.open_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None:
+            return p.ok_ack(state=State.CLOSED.value)
+        now = time.time()
+        agent = conv.agent
+        fields: Dict[str, Any] = {"closed_at": repr(now)}
+        if conv.state is State.BOT:
+            await self.store.transition(conv, "end", fields)
+        elif conv.state is State.QUEUED:
+            await self.store.transition(conv, "abandon", fields)
+        elif conv.state is State.ASSIGNED:
+            fields["resolution"] = {"code": None, "by": "visitor", "note": "the visitor left", "at": now}
+            await self.store.transition(conv, "close", fields)
+        await self.transcript.system(conv, "closed")
+        await self.waiting.publish_status(conv)
+        if agent:
+            await self.announcer.to_agent(
+                agent, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "visitor_left"}
+            )
+        self.waiting.request_update()
+        return p.ok_ack(state=State.CLOSED.value)
+
+    async def set_info(self, vid: str, info: Dict[str, str]) -> Dict[str, Any]:
+        if info:
+            await self.store.touch_visitor(vid, info=json.dumps(info, ensure_ascii=False))
+        return p.ok_ack()
+
+    async def rate(self, vid: str, rating: p.Rating) -> Dict[str, Any]:
+        """The visitor's satisfaction rating (1-5, optional comment and "was it resolved?") of their
+        latest conversation, once it is closed. Rating again replaces the earlier rating."""
+        cid = await self.store.latest_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None or conv.state is not State.CLOSED:
+            raise ProtocolError("invalid_state", "a conversation can be rated once it is closed")
+        value = {
+            "score": rating.score,
+            "comment": rating.comment,
+            "resolved": rating.resolved,
+            "at": time.time(),
+        }
+        await self.store.set_fields(conv.id, rating=value)
+        return p.ok_ack(conversation_id=conv.id)
