@@ -29,8 +29,6 @@ foreground until SIGTERM or SIGINT and prints its URL.
 from __future__ import annotations
 
 import argparse
-import errno
-import fcntl
 import os
 import signal
 import subprocess
@@ -38,13 +36,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 import redis
 import redis.exceptions
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from handoff.file_lock import FileLock
 
 SOCKET_NAME = "redis.sock"
 CONFIG_NAME = "redis.conf"
@@ -234,8 +234,8 @@ class EmbeddedRedis:
 
     # --- internals ---------------------------------------------------------
 
-    def _lock(self, deadline: float) -> _FileLock:
-        return _FileLock(self.data_dir / LOCK_NAME, deadline)
+    def _lock(self, deadline: float) -> FileLock:
+        return FileLock(self.data_dir / LOCK_NAME, deadline)
 
     def _probe(self) -> str:
         """PING the socket: `ready`, `loading` (alive, loading its data) or `absent`."""
@@ -326,43 +326,6 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-class _FileLock:
-    """An exclusive flock on a file in the data directory, given up at `deadline`.
-
-    flock (not the pid file) because the kernel drops it when its holder dies,
-    so a crashed starter never blocks the next one.
-    """
-
-    def __init__(self, path: Path, deadline: float) -> None:
-        self.path, self.deadline = path, deadline
-        self._handle: Optional[IO[bytes]] = None
-
-    def __enter__(self) -> _FileLock:
-        handle = self.path.open("ab")
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    handle.close()
-                    raise
-                if time.monotonic() >= self.deadline:
-                    handle.close()
-                    raise RuntimeError(
-                        f"timed out waiting for {self.path} (another process is starting Redis)"
-                    ) from None
-                time.sleep(0.02)
-        self._handle = handle
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
 
 
 def resolve_redis_url(env_url: Optional[str], data_dir: Path) -> Tuple[str, Optional[EmbeddedRedis]]:

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from handoff import keyspace
-from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
 from handoff.store import Conflict, NotFound, Store
 from handoff.transitions import Receiver
@@ -95,18 +94,6 @@ async def test_capacity_guard_and_invalid_transitions_change_nothing(store, redi
     assert await store.queue_position(conv.id) == 1
     with pytest.raises(InvalidTransition):
         await store.transition(unchanged, "handback")
-
-
-async def test_presence_goes_stale_and_one_process_leads_the_sweep(redis_client):
-    store = Presence(redis_client)
-    await store.heartbeat([("asha", "sid1"), ("asha", "sid2"), ("ravi", "sid3")], now=1000.0)
-    assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 2, "ravi": 1}
-    await store.drop("asha", "sid1")
-    assert await store.online_agents(stale_after=10, now=1005.0) == {"asha": 1, "ravi": 1}
-    assert await store.online_agents(stale_after=10, now=1011.0) == {}
-    assert await store.try_lead("process-a", ttl=5)
-    assert not await store.try_lead("process-b", ttl=5)
-    assert await store.try_lead("process-a", ttl=5)
 
 
 async def test_every_change_leaves_exactly_one_outbox_entry(store, redis_client):

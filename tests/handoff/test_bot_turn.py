@@ -1,0 +1,73 @@
+"""handoff/bot_turn.py: what a bot turn leaves behind (`Store.record_bot_turn`, one script) on a real
+Redis, and the turn when Rasa is down on the real service. The turn with the real Rasa server is
+covered by tests/handoff/test_service.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handoff import keyspace
+from handoff.bot_turn import reply_body
+from handoff.rasa_client import BotReply
+from handoff.store import Store
+
+
+async def test_the_detected_language_is_written_once_with_the_replies(redis_client):
+    store = Store(redis_client)
+    turn = await store.visitor_message("v_1", "আমার অর্ডার কোথায়", "m-1")
+    cid, seq = turn.conversation.id, turn.message["seq"]
+    assert turn.message["lang"] is None and turn.fresh and turn.created
+    replies = [
+        BotReply("উত্তর", meta={"reply": "faq/order_status", "topic": "order_status", "requested_lang": "bn"}),
+        BotReply("সাহায্য হলো?", buttons=[{"title": "হ্যাঁ", "payload": "/affirm"}], meta={"lang": "bn"}),
+    ]
+    before = await redis_client.xlen(keyspace.EVENTS)
+    stored = await store.record_bot_turn(
+        cid, seq, "bn", {"by": "bot", "at": 1.5}, [reply_body(r) for r in replies]
+    )
+    assert [(m["seq"], m["sender"], m["lang"]) for m in stored] == [(2, "bot", "bn"), (3, "bot", "bn")]
+    assert stored[0]["meta"] == {"reply": "faq/order_status", "topic": "order_status", "requested_lang": "bn"}
+    assert stored[1]["meta"]["buttons"] == [{"title": "হ্যাঁ", "payload": "/affirm"}]
+    visitor = await store.message(cid, seq)
+    assert (visitor["lang"], visitor["text"], visitor["at"]) == ("bn", "আমার অর্ডার কোথায়", turn.message["at"])
+    conv = await store.get(cid)
+    assert (conv.language, conv.bot_resolution, conv.last_seq) == ("bn", {"by": "bot", "at": 1.5}, 3)
+    entries = [(f["type"], json.loads(f["body"])) for _, f in await redis_client.xrange(keyspace.EVENTS)][
+        before:
+    ]
+    assert entries[:3] == [
+        ("conversation", {"language": "bn"}),
+        ("message_update", {"seq": 1, "lang": "bn"}),
+        ("conversation", {"bot_resolution": {"by": "bot", "at": 1.5}}),
+    ]
+    assert [kind for kind, _ in entries[3:]] == ["message", "message"]
+    # the next turn in the same language writes no language at all
+    again = await store.visitor_message("v_1", "ধন্যবাদ", "m-2")
+    assert again.message["lang"] == "bn" and again.conversation.id == cid
+    before = await redis_client.xlen(keyspace.EVENTS)
+    await store.record_bot_turn(cid, again.message["seq"], "bn", None, [])
+    assert await redis_client.xlen(keyspace.EVENTS) == before
+
+
+async def test_a_message_stored_by_an_older_version_still_gets_its_language(redis_client):
+    store = Store(redis_client)
+    conv, _ = await store.open_or_create("v_2")
+    old = json.dumps({"conversation_id": conv.id, "seq": 1, "sender": "visitor", "text": "hola", "at": 2.0})
+    await redis_client.rpush(keyspace.messages(conv.id), old)
+    await store.record_bot_turn(conv.id, 1, "es", None, [])
+    assert (await store.message(conv.id, 1))["lang"] == "es"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_rasa_down_offers_a_person_and_the_button_escalates_without_rasa(live_clean):
+    live = live_clean
+    visitor = await live.visitor(language="ml")
+    await visitor.say("എന്റെ ഓർഡർ എവിടെ?")
+    notice = await visitor.wait_message("system", kind="bot_unavailable")
+    assert notice["lang"] == "ml"
+    ack = await visitor.say(notice["meta"]["buttons"][0]["payload"])
+    await visitor.wait_state("queued")
+    conv = await live.service.store.get(ack["conversation_id"])
+    assert conv.escalation == {"reason": "requested", "source": "service"}
