@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import functools
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -29,6 +30,17 @@ def content() -> Content:
 @functools.lru_cache(maxsize=1)
 def localiser() -> Localiser:
     return Localiser(content(), TranslatorClient())
+
+
+def off_the_event_loop(run: Callable[..., List]) -> Callable[..., Any]:
+    """An action's `run` in a worker thread: replies may call the translator over HTTP with a
+    blocking client (translator/client.py), which must not stall the action server's event loop."""
+
+    @functools.wraps(run)
+    async def wrapped(self: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+        return await asyncio.to_thread(run, self, dispatcher, tracker, domain)
+
+    return wrapped
 
 
 def _language(tracker: Tracker) -> str:
@@ -63,7 +75,8 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+    @off_the_event_loop
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         lang = _language(tracker)
         intent = _intent(tracker)
         topic = intent.get("name")
@@ -92,7 +105,8 @@ class ActionMarkResolved(Action):
     def name(self) -> str:
         return "action_mark_resolved"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+    @off_the_event_loop
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         lang = _language(tracker)
         topic = tracker.get_slot("faq_topic")
         resolution = {"resolution": {"by": "bot", "topic": topic}}
@@ -114,7 +128,8 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+    @off_the_event_loop
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         reason = REASON_BY_INTENT.get(_intent(tracker).get("name"), "requested")
         return escalate(dispatcher, tracker, reason)
 
@@ -139,7 +154,8 @@ class ActionLowConfidence(Action):
     def name(self) -> str:
         return "action_low_confidence"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+    @off_the_event_loop
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         if low_confidence_streak(tracker) >= LOW_CONFIDENCE_STREAK:
             return escalate(dispatcher, tracker, "low_confidence")
         lang = _language(tracker)
@@ -156,7 +172,8 @@ class _SayResponse(Action, abc.ABC):
     @abc.abstractmethod
     def name(self) -> str: ...
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
+    @off_the_event_loop
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List:
         lang = _language(tracker)
         _send(dispatcher, localiser().say(self.response_key, lang), self.response_key)
         return [SlotSet("language", lang)]
