@@ -1,6 +1,6 @@
-"""The handoff service: visitor and agent sockets, queue, agents, translation.
+"""The handoff service: visitor and agent sockets, the queue, agents, translation, the SQL log.
 
-Built in steps (issue 3). Present so far: the conversation state machine
-(`handoff/state.py`) and the socket protocol (`handoff/protocol.py`, written
-out in docs/protocol.md).
+`python -m handoff` runs it (handoff/app.py). docs/handoff.md maps its modules, one per concern,
+and follows a visitor message and an agent's claim through them; docs/protocol.md is the socket
+protocol that handoff/protocol.py and handoff/routes.py implement.
 """
