@@ -5,5 +5,6 @@
 - writer.py: the outbox consumer (`python -m handoff.analytics.writer`), Redis `log:events` -> SQL;
   projection.py: what one outbox entry does to the SQL tables.
 - metrics.py: FCR and the other measures; report.py: the CLI behind `make report`.
-- privacy.py: export / erase one customer, retention; api.py: the admin HTTP API (Sanic Blueprint).
+- privacy.py: export / erase one customer; retention.py: the retention period; api.py: the admin
+  HTTP API (Sanic Blueprint).
 """

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from handoff import keyspace
 from handoff.analytics import db, metrics, privacy
 from handoff.analytics.models import Event
+from handoff.analytics.retention import apply_retention
 from handoff.http_edge import HttpAuth, HttpError
 
 
@@ -130,7 +131,7 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
 
     @bp.post("/api/privacy/retention")
     @admin_only
-    async def retention(request: Request) -> Any:
+    async def retention_now(request: Request) -> Any:
         body = request.json if isinstance(request.json, dict) else {}
         days = body.get("days", settings.retention_days)
         mode = body.get("mode", settings.retention_mode)
@@ -146,7 +147,7 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
         def run() -> Any:
             client = keyspace.sync_client(redis_url)
             try:
-                return privacy.apply_retention(eng, days, mode, redis=client)
+                return apply_retention(eng, days, mode, redis=client)
             finally:
                 client.close()
 

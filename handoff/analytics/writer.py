@@ -38,8 +38,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 from handoff import keyspace
 from handoff.analytics import db
 from handoff.analytics.models import Event, RejectedEvent
-from handoff.analytics.privacy import apply_retention
 from handoff.analytics.projection import Entry, apply_entry, erased_ids, is_erased
+from handoff.analytics.retention import apply_retention
 from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from handoff.analytics import db
 from handoff.analytics.metrics import DAY, conversation_facts, epoch, table
 from handoff.analytics.models import Conversation, Event, Message, Visitor
-from handoff.analytics.privacy import apply_retention, delete_customer, export_customer
+from handoff.analytics.privacy import delete_customer, export_customer
+from handoff.analytics.retention import apply_retention
 from handoff.analytics.writer import STREAM, Writer
 from handoff.store import Store
 from synthetic.script import Script

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis.asyncio
 
 from handoff import keyspace
 from handoff.bot_turn import reply_body
@@ -71,3 +72,31 @@ async def test_rasa_down_offers_a_person_and_the_button_escalates_without_rasa(l
     await visitor.wait_state("queued")
     conv = await live.service.store.get(ack["conversation_id"])
     assert conv.escalation == {"reason": "requested", "source": "service"}
+
+
+class CountingRedis(redis.asyncio.Redis):
+    """A real client that counts its round trips (each command or pipeline sent)."""
+
+    round_trips = 0
+
+    async def execute_command(self, *args, **options):
+        type(self).round_trips += 1
+        return await super().execute_command(*args, **options)
+
+
+async def test_a_visitor_message_and_a_bot_turn_take_one_round_trip_each(redis_url):
+    client = CountingRedis.from_url(redis_url, decode_responses=True)
+    try:
+        store = Store(client)
+        warm = await store.visitor_message("v_warm", "hi", "w-1")  # scripts loaded once per process
+        await store.record_bot_turn(warm.conversation.id, 1, "en", None, [{"sender": "bot", "text": "hello"}])
+        CountingRedis.round_trips = 0
+        turn = await store.visitor_message("v_3", "hello", "m-1")
+        assert CountingRedis.round_trips == 1
+        reply = {"sender": "bot", "text": "hi!", "lang": None, "meta": {"reply": "greet"}}
+        await store.record_bot_turn(
+            turn.conversation.id, turn.message["seq"], "en", {"by": "bot"}, [reply, reply]
+        )
+        assert CountingRedis.round_trips == 2
+    finally:
+        await client.aclose()
