@@ -16,7 +16,7 @@ module too; agents' `user:*` records hold no customer data):
 | SQL | `visitors`, `conversations`, `messages`, `transitions`, `events` rows | yes | yes |
 | Redis | `visitor:<vid>`, `visitor:<vid>:open`, `visitor:<vid>:convs` | yes | yes |
 | Redis | `conv:<cid>`, `conv:<cid>:msgs`, `conv:<cid>:clients` | yes | yes |
-| Redis | members `<cid>` of `queue`, `offline`, `agent:<username>:chats` | - | yes |
+| Redis | members `<cid>` of `queue`, `offline`, `active`, `agent:<username>:chats` | - | yes |
 | Redis | outbox entries (`log:events`) of those visitors / conversations not yet written | - | yes (XDEL), before SQL, so the writer cannot write them back |
 | Rasa | the tracker of each conversation (sender id = conversation id) | yes (GET tracker) | yes (PUT an empty event list) |
 
@@ -201,6 +201,7 @@ async def _erase_redis(redis: Redis, vids: Set[str], cids: Set[str]) -> Dict[str
             counts["index_entries"] += await redis.srem(keyspace.agent_chats(agent), cid)
         counts["index_entries"] += await redis.zrem(keyspace.QUEUE, cid)
         counts["index_entries"] += await redis.zrem(keyspace.OFFLINE, cid)
+        counts["index_entries"] += await redis.zrem(keyspace.ACTIVE, cid)
         counts["keys"] += await redis.delete(*keyspace.conversation_keys(cid))
     for vid in vids:
         counts["keys"] += await redis.delete(*keyspace.visitor_keys(vid))

@@ -85,6 +85,16 @@ async def test_export_then_delete_one_customer_everywhere(redis_url, redis_clien
             cid = cids[vid]
             assert not await redis_client.exists(f"conv:{cid}", f"conv:{cid}:msgs", f"conv:{cid}:clients")
             assert await redis_client.zscore("queue", cid) is None
+        # nothing anywhere in Redis still names them (keys come from handoff/keyspace.py for both
+        # the store and the erasure, so a renamed key cannot be left behind)
+        erased = {"v_a", "v_b", cids["v_a"], cids["v_b"]}
+        async for key in redis_client.scan_iter("*"):
+            assert not any(i in key for i in erased), key
+            kind = await redis_client.type(key)
+            if kind == "set":
+                assert not erased & await redis_client.smembers(key), key
+            elif kind == "zset":
+                assert not erased & set(await redis_client.zrange(key, 0, -1)), key
         # the other customer is untouched, and the writer cannot bring anything back
         write_all(redis_url, database_url)
         with db.sessions(engine)() as session:
