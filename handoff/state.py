@@ -76,6 +76,7 @@ class Step:
 
     @property
     def clears_open_pointer(self) -> bool:
+        """Closing: the visitor's next message opens a new conversation (closed_at is set too)."""
         return self.target is State.CLOSED
 
     @property

@@ -216,12 +216,6 @@ class Store:
         data = await self.redis.hgetall(keyspace.conversation(cid))
         return LiveConversation.from_hash(data) if data else None
 
-    async def require(self, cid: str) -> LiveConversation:
-        conv = await self.get(cid)
-        if conv is None:
-            raise NotFound(cid)
-        return conv
-
     async def set_fields(self, cid: str, **fields: Any) -> None:
         """Descriptive fields (translation choice, rating, language); never state or memberships."""
         mapping = {

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from handoff import keyspace
-from handoff.state import Chats, Queue, State, Step
+from handoff.state import Chats, Queue, Step
 
 
 class Change:
@@ -140,7 +140,7 @@ def plan(
         change.zadd(keyspace.QUEUE, score, conv.id)
     elif step.queue is Queue.LEAVE:
         change.zrem(keyspace.QUEUE, conv.id)
-    if step.target is State.CLOSED:
+    if step.clears_open_pointer:
         fields.setdefault("closed_at", repr(now))
         change.del_if(keyspace.open_conversation(conv.visitor_id), conv.id)
     if step.offline_list:
