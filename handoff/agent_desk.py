@@ -81,16 +81,19 @@ class AgentDesk:
             raise ProtocolError("taken", "another agent claimed this conversation first") from None
         conv.claimed_at = now
         await self.transcript.system(conv, "assigned", agent=agent.display_name)
-        await self._announce_assignment(conv, agent)
+        packet = await self._announce_assignment(conv, agent)
         self.waiting.request_update()
-        return p.ok_ack(conversation=await self.packets.packet(conv, agent))
+        return p.ok_ack(conversation=packet)
 
-    async def _announce_assignment(self, conv: LiveConversation, agent: Agent) -> None:
+    async def _announce_assignment(self, conv: LiveConversation, agent: Agent) -> Dict[str, Any]:
+        """Tell the visitor (status) and every tab of the agent (the packet, also returned)."""
         translation = await self.packets.translation_state(conv, agent)
         if translation["enabled"] and not translation["available"]:
             await self.transcript.system(conv, "translation_unavailable")
         await self.waiting.publish_status(conv)
-        await self.announcer.to_agent(agent.username, p.CONVERSATION, await self.packets.packet(conv, agent))
+        packet = await self.packets.packet(conv, agent, translation)
+        await self.announcer.to_agent(agent.username, p.CONVERSATION, packet)
+        return packet
 
     async def open(self, agent: Agent, cid: str) -> Dict[str, Any]:
         """A conversation's packet: the agent's own, any for an admin, and a waiting one offered to

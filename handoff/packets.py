@@ -59,8 +59,11 @@ class Packets:
                 )
         return earlier
 
-    async def packet(self, conv: LiveConversation, agent: Optional[Agent]) -> Dict[str, Any]:
-        """PACKET of docs/protocol.md: the conversation with its whole history, for `agent`."""
+    async def packet(
+        self, conv: LiveConversation, agent: Optional[Agent], translation: Optional[Dict[str, Any]] = None
+    ) -> Dict[str, Any]:
+        """PACKET of docs/protocol.md: the conversation with its whole history, for `agent`
+        (`translation`: its translation state, when the caller has just worked it out)."""
         visitor = await self.store.visitor(conv.visitor_id)
         earlier = await self._earlier(conv)
         assigned = await self.users.get(conv.agent) if conv.agent else None
@@ -84,7 +87,7 @@ class Packets:
                 "returning": bool(earlier),
                 "earlier_conversations": earlier,
             },
-            "translation": await self.translation_state(conv, agent),
+            "translation": translation or await self.translation_state(conv, agent),
             "resolution": conv.resolution,
             "rating": json.loads(conv.raw["rating"]) if conv.raw.get("rating") else None,
             "offline": conv.offline,
