@@ -216,6 +216,16 @@ class Store:
         data = await self.redis.hgetall(keyspace.conversation(cid))
         return LiveConversation.from_hash(data) if data else None
 
+    async def get_many(self, cids: Sequence[str]) -> List[Optional[LiveConversation]]:
+        """Several conversations in one round trip (None for a missing one)."""
+        if not cids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hgetall(keyspace.conversation(cid))
+            rows = await pipe.execute()
+        return [LiveConversation.from_hash(row) if row else None for row in rows]
+
     async def set_fields(self, cid: str, **fields: Any) -> None:
         """Descriptive fields (translation choice, rating, language); never state or memberships."""
         mapping = {
@@ -309,6 +319,18 @@ class Store:
     async def messages(self, cid: str, after_seq: int = 0) -> List[Dict[str, Any]]:
         raw = await self.redis.lrange(keyspace.messages(cid), max(0, after_seq), -1)
         return [json.loads(item) for item in raw]
+
+    async def latest_messages(
+        self, convs: Sequence[LiveConversation], count: int
+    ) -> List[List[Dict[str, Any]]]:
+        """The last `count` messages of each conversation, in one round trip."""
+        if not convs:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.lrange(keyspace.messages(conv.id), max(0, conv.last_seq - count), -1)
+            rows = await pipe.execute()
+        return [[json.loads(item) for item in row] for row in rows]
 
     async def message(self, cid: str, seq: int) -> Optional[Dict[str, Any]]:
         raw = await self.redis.lindex(keyspace.messages(cid), seq - 1)

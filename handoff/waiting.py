@@ -105,11 +105,13 @@ class WaitingLine:
         (one visitor's status) the queued conversations themselves are not read."""
         online = await self.online()
         waits = await self.store.recent_waits()
-        entries = []
-        for cid, queued_at in await self.store.queue() if with_entries else []:
-            conv = await self.store.get(cid)
-            if conv is not None and conv.state is State.QUEUED:
-                entries.append((conv, queued_at))
+        queue = await self.store.queue() if with_entries else []
+        convs = await self.store.get_many([cid for cid, _ in queue])
+        entries = [
+            (conv, queued_at)
+            for conv, (_, queued_at) in zip(convs, queue, strict=True)
+            if conv is not None and conv.state is State.QUEUED
+        ]
         return QueueSnapshot(
             online=online,
             offline=await self.is_offline(online),
@@ -145,11 +147,13 @@ class WaitingLine:
             return True
         return now - (conv.queued_at or now) >= self.timing.route_all_after
 
-    async def _preview(self, conv: LiveConversation) -> str:
-        for message in reversed(await self.store.messages(conv.id, max(0, conv.last_seq - 10))):
-            if message["sender"] == "visitor":
-                return message["text"][:PREVIEW_CHARS]
-        return ""
+    async def previews(self, convs: List[LiveConversation]) -> Dict[str, str]:
+        """conversation id -> the visitor's latest words (among the last 10 messages), one round trip."""
+        previews = {}
+        for conv, messages in zip(convs, await self.store.latest_messages(convs, 10), strict=True):
+            texts = [m["text"] for m in messages if m["sender"] == "visitor"]
+            previews[conv.id] = texts[-1][:PREVIEW_CHARS] if texts else ""
+        return previews
 
     async def view(
         self,
@@ -159,13 +163,14 @@ class WaitingLine:
     ) -> List[Dict[str, Any]]:
         """QUEUE_ENTRY list of what is offered to `agent` (docs/protocol.md)."""
         snapshot = snapshot or await self.snapshot()
-        previews = {} if previews is None else previews
-        now, entries = time.time(), []
-        for conv, queued_at in snapshot.entries:
-            if not self.offered(agent, conv, now):
-                continue
-            if conv.id not in previews:
-                previews[conv.id] = await self._preview(conv)
+        now = time.time()
+        offered = [
+            (conv, queued_at) for conv, queued_at in snapshot.entries if self.offered(agent, conv, now)
+        ]
+        if previews is None:
+            previews = await self.previews([conv for conv, _ in offered])
+        entries = []
+        for conv, queued_at in offered:
             entries.append(
                 {
                     "conversation_id": conv.id,
@@ -202,7 +207,7 @@ class WaitingLine:
         """Send each online agent their queue view, and each waiting visitor their position.
         With force=False only what changed since this process last sent it (the periodic sweep)."""
         snapshot = await self.snapshot()
-        previews: Dict[str, str] = {}
+        previews = await self.previews([conv for conv, _ in snapshot.entries]) if snapshot.online else {}
         for username in snapshot.online:
             agent = await self.users.get(username)
             if agent is None:
