@@ -55,6 +55,12 @@ def test_no_import_loop_in_handoff():
         visit(name)
 
 
+def test_only_the_entry_point_imports_the_app():
+    modules = dict(_modules())
+    importers = {name for name, path in modules.items() if "handoff.app" in _imports(path, set(modules))}
+    assert importers <= {"handoff.__main__", "handoff.app"}
+
+
 def test_no_module_is_over_about_400_lines():
     long = {name: n for name, path in _modules() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
