@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,4 @@ async def live_service(redis_url: str, **settings: Any) -> AsyncIterator[LiveSer
                 await client.disconnect()
         server.should_exit = True
         await task
+        shutil.rmtree(data_dir, ignore_errors=True)
