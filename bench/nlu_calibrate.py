@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 
 from bench.common import REPO_ROOT, save
-from bench.nlu_compare import training_examples
+from bench.nlu_compare import RomanizedCopies, training_examples
 from bot.content import load_content
 from bot.encoder import EmbeddingCache, get_encoder
 from bot.text_model import TextClassifier, prioritise
@@ -59,14 +59,22 @@ def folds_of(labels: List[str], strata: List[str], folds: int):
 PRIORITY_SHARES = [None, 0.2, 0.3, 0.4, 0.5]
 
 
-def out_of_fold_rankings(texts, embeddings, labels, langs, folds: int) -> List[List[dict]]:
-    """The classifier's ranking of every training example by a model that did not see it."""
+def out_of_fold_rankings(texts, embeddings, labels, langs, folds: int, copies=None) -> List[List[dict]]:
+    """The classifier's ranking of every training example by a model that did not see it.
+
+    `copies` (bench.nlu_compare.RomanizedCopies): each fold also trains on the
+    Latin-letter copies of its own native examples, as production training does.
+    """
     config = component_config("EncoderIntentClassifier")
     y = np.array(labels)
     rankings: List[List[dict]] = [[] for _ in texts]
     for train, test in folds_of(labels, [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)], folds):
+        if copies is not None:
+            fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
+        else:
+            fold_texts, fold_embeddings, fold_labels = [texts[i] for i in train], embeddings[train], y[train]
         model = TextClassifier(encoder_weight=float(config["encoder_weight"]), C=float(config["C"])).fit(
-            [texts[i] for i in train], embeddings[train], y[train]
+            fold_texts, fold_embeddings, fold_labels
         )
         probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
         for i, row in zip(test, probabilities, strict=True):
@@ -176,12 +184,15 @@ def romanized_curve(content, folds: int) -> List[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-copies", action="store_true", help="without the romanized copies (to compare)")
     parser.add_argument("--target", type=float, default=0.03, help="wrong answers acted on, per language")
     args = parser.parse_args()
     content = load_content()
     texts, labels, langs = training_examples(content)
-    embeddings = EmbeddingCache(get_encoder()).encode(texts)
-    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds)
+    cache = EmbeddingCache(get_encoder())
+    embeddings = cache.encode(texts)
+    copies = RomanizedCopies(content, texts, labels, cache) if not args.no_copies else None
+    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies)
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:
         mark = "  <- chosen" if row is priority else ""

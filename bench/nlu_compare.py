@@ -22,11 +22,12 @@ from typing import Callable, Dict, List, Tuple
 import numpy as np
 
 from bench.common import save
-from bot.content import load_content
+from bot.content import load_content, romanized_copies
 from bot.encoder import EmbeddingCache, get_encoder
 
 
 def training_examples(content) -> Tuple[List[str], List[str], List[str]]:
+    """The authored training examples: texts, intents and language blocks ("bn", "bn-Latn", ...)."""
     texts, labels, langs = [], [], []
     for name in sorted(content.intents):
         for lang, block in sorted(content.intents[name].languages.items()):
@@ -35,6 +36,32 @@ def training_examples(content) -> Tuple[List[str], List[str], List[str]]:
                 labels.append(name)
                 langs.append(lang)
     return texts, labels, langs
+
+
+class RomanizedCopies:
+    """The Latin-letter copies (bot/romanize.py) that training adds, for cross-validation.
+
+    A fold's training set gets the copies of its own native examples, never
+    those of the test fold's, exactly as the compiler adds them to training.
+    """
+
+    def __init__(self, content, texts: List[str], labels: List[str], cache) -> None:
+        pairs = romanized_copies(content)
+        by_source = {
+            (name, src): copy for name, langs in pairs.items() for ps in langs.values() for copy, src in ps
+        }
+        self.of = {i: by_source[(labels[i], t)] for i, t in enumerate(texts) if (labels[i], t) in by_source}
+        order = sorted(self.of)
+        vectors = cache.encode([self.of[i] for i in order]) if order else np.zeros((0, 0))
+        self.embedding = {i: vectors[k] for k, i in enumerate(order)}
+
+    def extend(self, train, texts: List[str], embeddings: np.ndarray, labels: np.ndarray):
+        """The fold's training texts, embeddings and labels, with the copies of its examples."""
+        extra = [i for i in train if i in self.of]
+        fold_texts = [texts[i] for i in train] + [self.of[i] for i in extra]
+        fold_embeddings = np.vstack([embeddings[train]] + [self.embedding[i][None, :] for i in extra])
+        fold_labels = np.concatenate([labels[train], labels[extra]]) if extra else labels[train]
+        return fold_texts, fold_embeddings, fold_labels
 
 
 def candidates() -> Dict[str, Callable]:

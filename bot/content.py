@@ -104,6 +104,34 @@ class Content:
             raise ContentError(f"no response {key!r} in data/responses.yml") from None
 
 
+def romanized_copies(content: Content) -> Dict[str, Dict[str, List[tuple]]]:
+    """Latin-letter copies of the native training examples: {intent: {lang: [(copy, source)]}}.
+
+    For each language in `settings.romanized`; copies that equal an authored
+    example or any held-out example (case- and space-insensitively) are left
+    out, so nothing held out is ever trained on.
+    """
+    from bot.romanize import romanize
+
+    def key(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    taken = {
+        key(t) for i in content.intents.values() for b in i.languages.values() for t in b.examples + b.heldout
+    }
+    copies: Dict[str, Dict[str, List[tuple]]] = {}
+    for name, intent in sorted(content.intents.items()):
+        for lang in content.settings.romanized:
+            block = intent.languages.get(lang)
+            for source in block.examples if block else []:
+                copy = romanize(source)
+                if key(copy) in taken or copy == source:
+                    continue
+                taken.add(key(copy))
+                copies.setdefault(name, {}).setdefault(lang, []).append((copy, source))
+    return copies
+
+
 def content_dir() -> Path:
     """The content folder: $CONTENT_DIR, or the repository's data/."""
     return Path(os.environ.get("CONTENT_DIR", DEFAULT_CONTENT_DIR))

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.compile import compile_content
-from bot.content import ContentError, load_content
+from bot.content import ContentError, load_content, romanized_copies
 from bot.validate import REQUIRED_FAQ_TOPICS, check_config, check_content
 from tests.support.processes import REPO_ROOT
 
@@ -98,7 +98,8 @@ def test_compiled_training_data_excludes_heldout_and_is_deterministic(content, t
     trained = {line[2:] for block in nlu for line in block["examples"].splitlines()}
     heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
     examples = {t for i in content.intents.values() for b in i.languages.values() for t in b.examples}
-    assert trained == examples
+    copies = {c for langs in romanized_copies(content).values() for pairs in langs.values() for c, _ in pairs}
+    assert trained == examples | copies
     assert not trained & heldout
     assert {block["metadata"]["language"] for block in nlu} == {"en", "bn", "ml"}
 
@@ -138,9 +139,13 @@ def test_native_script_in_a_romanized_block_is_reported(content_copy):
 def test_romanized_examples_are_compiled_with_their_language_and_script(content, tmp_path):
     compile_content(content, tmp_path, REPO_ROOT / "bot" / "domain.yml")
     nlu = yaml.safe_load((tmp_path / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
-    romanized = [b for b in nlu if b["metadata"].get("script") == "latin"]
+    romanized = [
+        b for b in nlu if b["metadata"].get("script") == "latin" and "generated" not in b["metadata"]
+    ]
     assert {b["metadata"]["language"] for b in romanized} == {"bn", "ml"}
     assert len(romanized) == 2 * len(content.intents)
+    copies = [b for b in nlu if b["metadata"].get("generated") == "bot.romanize"]
+    assert {b["metadata"]["language"] for b in copies} == {"bn", "ml"}
     heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
     compiled = {line[2:] for b in nlu for line in b["examples"].splitlines()}
     assert not heldout & compiled
