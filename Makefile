@@ -30,7 +30,7 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff synthetic tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-banking77 translation-model clean migrate report seed
+.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-nlu-select bench-banking77 translation-model clean migrate report seed
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -120,15 +120,19 @@ lint: setup ## ruff check and ruff format --check
 
 # --- benchmarks -----------------------------------------------------------
 
-bench: bench-fast bench-banking77 ## All benchmarks (about 70 min; figures in README)
+bench: bench-fast bench-nlu-select bench-banking77 ## All benchmarks (about 45 min; figures in README)
 
-bench-fast: setup $(MODEL) ## Held-out accuracy per language, language ID, latency and memory (minutes)
+bench-fast: setup $(MODEL) ## Held-out accuracy (native, romanized, other languages), threshold curve, language ID, latency, memory (minutes)
+	$(RASA_PY) -m bench.nlu_calibrate
 	$(RASA_PY) -m bench.nlu_heldout
 	$(RASA_PY) -m bench.language_id
 	$(RASA_PY) -m bench.parse_latency
 	$(SVC_PY) -m bench.handoff_load
 
-bench-banking77: setup ## Banking77: train the NLU pipeline on train.csv, score test.csv (about an hour)
+bench-nlu-select: setup ## The classifier comparison by cross-validation on the training examples (about 10 min)
+	$(RASA_PY) -m bench.nlu_compare
+
+bench-banking77: setup ## Banking77: choose settings by CV on train.csv, train from scratch, score test.csv (about 20 min)
 	$(RASA_PY) -m bench.banking77
 
 clean: ## Remove build output, models and results (keeps the environments)

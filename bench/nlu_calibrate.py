@@ -22,6 +22,7 @@ the curve is in the README.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from typing import Dict, List
 
 import numpy as np
@@ -199,6 +200,13 @@ def main() -> int:
         print(f"request_human priority share {row['share']}: accuracy {row['accuracy']:.2%}{mark}")
     share = priority["share"]
     rankings = [prioritise(r, {"request_human": share} if share is not None else {}) for r in raw]
+    confusions = Counter(
+        (g, r[0]["name"]) for g, r in zip(labels, rankings, strict=True) if g != r[0]["name"]
+    )
+    print(
+        "most frequent out-of-fold confusions: "
+        + ", ".join(f"{g}->{p} ({n})" for (g, p), n in confusions.most_common(15))
+    )
     rows = curve(rankings, labels, langs)
     chosen = choose(rows, content.settings.authored, args.target)
     print(f"{'threshold':>9} {'margin':>6}  " + "  ".join(f"{lang:>15}" for lang in sorted(set(langs))))
@@ -227,6 +235,9 @@ def main() -> int:
             "target_wrong_acted": args.target,
             "priority": priority_rows,
             "chosen_priority_share": share,
+            "confusions": [
+                {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(30)
+            ],
             "chosen": chosen,
             "curve": rows,
             "romanized_chosen": roman_choice,

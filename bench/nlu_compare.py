@@ -4,7 +4,8 @@
 
 Held-out examples are never read here. Every candidate sees the same
 stratified folds of the training examples (all authored languages and their
-romanized forms together, as the production model is trained); the score is
+romanized forms together, as the production model is trained; each fold also
+trains on the romanized copies of its own native examples); the score is
 accuracy per language of the out-of-fold predictions. Candidates are plain
 scikit-learn models over the features the production pipeline computes: the
 sentence encoder's embedding (bot/encoder.py) and tf-idf word and character
@@ -103,6 +104,7 @@ def candidates() -> Dict[str, Callable]:
         "e5x2 + n-grams, svc": svc(2.0),
         "e5x3 + n-grams, svc": svc(3.0),
         "e5x3 + n-grams, svc C=0.5": svc(3.0, 0.5),
+        "e5x3 + n-grams, svc C=2": svc(3.0, 2.0),
         "e5x4 + n-grams, svc": svc(4.0),
         "e5x3 + n-grams, logreg C=20": logreg(3.0, 20.0),
     }
@@ -116,6 +118,7 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
     cache = EmbeddingCache(get_encoder())
     start = time.monotonic()
     embeddings = cache.encode(texts)
+    copies = RomanizedCopies(content, texts, labels, cache)
     print(f"{len(texts)} training examples embedded in {time.monotonic() - start:.1f} s ({cache.misses} new)")
     y = np.array(labels)
     strata = np.array([f"{label}/{lang}" for label, lang in zip(labels, langs, strict=True)])
@@ -132,12 +135,9 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
         start = time.monotonic()
         predicted = np.empty(len(texts), dtype=object)
         for train, test in splitter.split(texts, strata):
+            fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
             predicted[test] = fit_predict(
-                [texts[i] for i in train],
-                embeddings[train],
-                y[train],
-                [texts[i] for i in test],
-                embeddings[test],
+                fold_texts, fold_embeddings, fold_labels, [texts[i] for i in test], embeddings[test]
             )
         per_lang = {}
         for lang in sorted(set(langs)):
