@@ -2,7 +2,11 @@
 
     python -m bench.nlu_calibrate [--folds 5] [--target 0.03]
 
-Only training examples are used (held-out examples never are). Out-of-fold
+Only training examples are used (held-out examples never are). A fold's
+training set leaves out the examples that merely reword one of its test
+examples (same intent, sentence-embedding cosine >= `--paraphrase`), so that
+out-of-fold errors look like those on new phrasings rather than on reworded
+copies. Out-of-fold
 predictions of the production classifier (bot/text_model.py, configured as in
 config.yml, with the request-for-a-person rule) are computed once; then for
 each (threshold, ambiguity margin) pair, as Rasa's FallbackClassifier applies
@@ -57,10 +61,26 @@ def folds_of(labels: List[str], strata: List[str], folds: int):
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(labels, strata)
 
 
+def purge_near_copies(train, test, embeddings: np.ndarray, labels: np.ndarray, similarity: float):
+    """The training fold without examples that reword a test example of the same intent.
+
+    An example whose embedding is at least `similarity` alike to a test
+    example with the same intent ("where is my order" / "wheres my order") is
+    left out of that fold's training, so out-of-fold errors look like those on
+    a customer's new phrasing rather than on a reworded copy.
+    """
+    sims = embeddings[train] @ embeddings[test].T
+    same = labels[train][:, None] == labels[test][None, :]
+    near = ((sims >= similarity) & same).any(axis=1)
+    return np.asarray(train)[~near]
+
+
 PRIORITY_SHARES = [None, 0.2, 0.3, 0.4, 0.5]
 
 
-def out_of_fold_rankings(texts, embeddings, labels, langs, folds: int, copies=None) -> List[List[dict]]:
+def out_of_fold_rankings(
+    texts, embeddings, labels, langs, folds: int, copies=None, similarity: float = 1.0
+) -> List[List[dict]]:
     """The classifier's ranking of every training example by a model that did not see it.
 
     `copies` (bench.nlu_compare.RomanizedCopies): each fold also trains on the
@@ -69,7 +89,10 @@ def out_of_fold_rankings(texts, embeddings, labels, langs, folds: int, copies=No
     config = component_config("EncoderIntentClassifier")
     y = np.array(labels)
     rankings: List[List[dict]] = [[] for _ in texts]
-    for train, test in folds_of(labels, [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)], folds):
+    strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
+    for train, test in folds_of(labels, strata, folds):
+        if similarity < 1:
+            train = purge_near_copies(train, test, embeddings, y, similarity)
         if copies is not None:
             fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
         else:
@@ -185,6 +208,12 @@ def romanized_curve(content, folds: int) -> List[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--paraphrase",
+        type=float,
+        default=0.95,
+        help="similarity above which a training example counts as a reworded test example (1: plain folds)",
+    )
     parser.add_argument("--no-copies", action="store_true", help="without the romanized copies (to compare)")
     parser.add_argument("--target", type=float, default=0.03, help="wrong answers acted on, per language")
     args = parser.parse_args()
@@ -193,7 +222,7 @@ def main() -> int:
     cache = EmbeddingCache(get_encoder())
     embeddings = cache.encode(texts)
     copies = RomanizedCopies(content, texts, labels, cache) if not args.no_copies else None
-    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies)
+    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies, args.paraphrase)
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:
         mark = "  <- chosen" if row is priority else ""
@@ -232,6 +261,7 @@ def main() -> int:
         "nlu_calibrate",
         {
             "folds": args.folds,
+            "paraphrase_similarity": args.paraphrase,
             "target_wrong_acted": args.target,
             "priority": priority_rows,
             "chosen_priority_share": share,

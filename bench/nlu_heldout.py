@@ -46,6 +46,37 @@ def heldout_sets(content) -> Dict[str, List[tuple]]:
     return sets
 
 
+CURVE = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]
+
+
+def threshold_curve(gold: List[str], rankings: List[List[dict]]) -> List[dict]:
+    """Accuracy, wrong answers acted on and fallbacks had the threshold been each of CURVE.
+
+    A report of the trade-off on unseen messages; the threshold itself is
+    chosen on training examples only (bench/nlu_calibrate.py).
+    """
+    rows = []
+    for threshold in CURVE:
+        right = wrong = fallback = 0
+        for g, ranking in zip(gold, rankings, strict=True):
+            if not ranking or ranking[0]["confidence"] < threshold:
+                fallback += 1
+            elif ranking[0]["name"] == g:
+                right += 1
+            else:
+                wrong += 1
+        n = len(gold)
+        rows.append(
+            {
+                "threshold": threshold,
+                "accuracy": round(right / n, 4),
+                "wrong_acted": round(wrong / n, 4),
+                "fallback": round(fallback / n, 4),
+            }
+        )
+    return rows
+
+
 async def evaluate() -> Dict[str, dict]:
     from sklearn.metrics import f1_score
 
@@ -53,13 +84,14 @@ async def evaluate() -> Dict[str, dict]:
     agent = load_agent()
     report: Dict[str, dict] = {}
     for name, messages in heldout_sets(content).items():
-        gold, final, best, language_right = [], [], [], []
+        gold, final, best, language_right, rankings = [], [], [], [], []
         for intent, lang, text in messages:
             parse = await agent.parse_message(text)
             gold.append(intent)
             final.append(parse["intent"]["name"])
             best.append(_best_real_intent(parse))
             language_right.append(parse.get("language") == lang)
+            rankings.append([r for r in parse.get("intent_ranking") or [] if r["name"] != "nlu_fallback"])
         n = len(gold)
         right = [g == p for g, p in zip(gold, final, strict=True)]
         confusions = Counter((g, p) for g, p in zip(gold, final, strict=True) if g != p)
@@ -83,6 +115,7 @@ async def evaluate() -> Dict[str, dict]:
             "confusions": [
                 {"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common(8)
             ],
+            "threshold_curve": threshold_curve(gold, rankings),
             "confusion_pairs_best_real_intent": [
                 {"gold": g, "predicted": p, "count": c} for (g, p), c in mixups.most_common(8)
             ],
