@@ -174,3 +174,26 @@ def test_simple_responses_in_malayalam(content, action, key):
     messages, _ = run(action, tracker)
     assert messages[0]["text"] == content.response(key)["ml"]
     assert messages[0]["reply"] == key
+
+
+def test_mentioned_topic_needs_a_clear_winner_among_topics():
+    from actions.handoff import mentioned_topic
+
+    topics = ["invoice", "refund_status", "support_hours"]
+    clear = {
+        "intent_ranking": [
+            {"name": "request_human", "confidence": 0.98},
+            {"name": "invoice", "confidence": 1e-2},
+            {"name": "refund_status", "confidence": 1e-5},
+        ]
+    }
+    vague = {
+        "intent_ranking": [
+            {"name": "request_human", "confidence": 0.99},
+            {"name": "support_hours", "confidence": 2e-8},
+            {"name": "invoice", "confidence": 1e-8},
+        ]
+    }
+    assert mentioned_topic(clear, topics) == "invoice"
+    assert mentioned_topic(vague, topics) is None
+    assert mentioned_topic({"intent_ranking": []}, topics) is None

@@ -205,6 +205,34 @@ def test_translator_down_the_assistant_still_answers(stack, content):
         stack["translator"].start()
 
 
+@pytest.mark.parametrize(
+    "text, lang, topic",
+    [("amar order kothay", "bn", "order_status"), ("ente order evide", "ml", "order_status")],
+)
+def test_romanized_question_is_answered_in_the_native_script(stack, content, text, lang, topic):
+    result = parse(stack, text)
+    assert result["language"] == lang
+    assert result["language_detection"]["script"] == "latin"
+    assert result["intent"]["name"] == topic
+    reply = say(stack, new_sender(), text)
+    assert reply[0]["text"] == content.answer(topic)[lang]
+
+
+def test_request_for_a_person_wins_over_the_topic_and_carries_it(stack):
+    reply = say(stack, new_sender(), "I need a human to check my invoice NS9988776")
+    handoff = reply[0]["custom"]["handoff"]
+    assert handoff["reason"] == "requested"
+    assert handoff["faq_topic"] == "invoice"
+
+
+def test_untrained_language_is_understood_without_a_translation_model(stack, content):
+    result = parse(stack, "मेरा ऑर्डर कहाँ है")
+    assert result["translation"]["status"] == "unavailable"
+    assert result["intent"]["name"] == "order_status"
+    reply = say(stack, new_sender(), "मेरा ऑर्डर कहाँ है")
+    assert content.answer("order_status")["en"] in reply[0]["text"]
+
+
 def test_with_translation_models_untrained_language_is_translated(stack, content):
     """Tiny real argostranslate models (gibberish output): the code path, not quality."""
     models = build_test_models(stack["logs"] / "models", [("hi", "en"), ("en", "hi")])
