@@ -22,7 +22,7 @@ from collections import defaultdict
 import yaml
 
 from bench.common import REPO_ROOT, percentile, save
-from bot.content import load_content, romanized_copies
+from bot.content import load_content
 from bot.langid import LanguageIdentifier
 
 
@@ -39,13 +39,6 @@ def detector_from_config(content) -> LanguageIdentifier:
                 for intent in content.intents.values()
                 for key, block in intent.languages.items()
                 for text in block.examples
-            ]
-            # and the Latin-letter copies of native examples the compiler adds (bot/romanize.py)
-            examples += [
-                (copy, lang)
-                for langs in romanized_copies(content).values()
-                for lang, pairs in langs.items()
-                for copy, _ in pairs
             ]
             identifier.romanized = romanized_classifier(examples, identifier.candidates)
             return identifier

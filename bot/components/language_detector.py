@@ -57,6 +57,12 @@ def romanized_classifier(
     return TextClassifier(encoder_weight=0.0, C=1.0).fit(texts, None, labels)
 
 
+def _generated(message: Message) -> bool:
+    metadata = message.get("metadata") or {}
+    block = metadata.get("intent") if isinstance(metadata, dict) else None
+    return isinstance(block, dict) and bool(block.get("generated"))
+
+
 def _example_language(message: Message) -> Optional[str]:
     metadata = message.get("metadata") or {}
     block = metadata.get("intent") if isinstance(metadata, dict) else None
@@ -112,7 +118,11 @@ class LanguageDetector(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn romanized Bengali/Malayalam vs English from the Latin-script examples."""
-        examples = [(m.get(TEXT), _example_language(m)) for m in training_data.intent_examples]
+        # Human-typed examples only: the generated Latin-letter copies of native
+        # examples (bot/romanize.py) made English look romanized more often.
+        examples = [
+            (m.get(TEXT), _example_language(m)) for m in training_data.intent_examples if not _generated(m)
+        ]
         model = romanized_classifier(examples, self.identifier.candidates)
         if model is None:
             logger.info("LanguageDetector: no romanized training examples; romanized detection is off.")
