@@ -100,7 +100,9 @@ def create_app(
             "status": "ok" if redis_ok else "degraded",
             "redis": redis_ok,
             "rasa": await rasa.healthy(),
-            "translator": bool(await translator.pairs()),
+            # running (it answers), and how many language pairs it can translate (0: no models)
+            "translator": bool(await translator.pairs()) or translator.reachable,
+            "translation_pairs": len(await translator.pairs()),
         }
         return response.json(body, status=200 if redis_ok else 503)
 

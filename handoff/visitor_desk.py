@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional
 
 from handoff import protocol as p
 from handoff.announcer import Announcer
+from handoff.bot_context import escalation_context
 from handoff.bot_turn import BotTurn
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
@@ -58,6 +59,8 @@ class VisitorDesk:
     async def _after_message(self, turn: VisitorTurn) -> None:
         conv, stored = turn.conversation, turn.message
         await self.announcer.to_visitor(conv.visitor_id, p.MESSAGE, message_wire(stored, "visitor"))
+        if turn.created:  # a new conversation (after a closed one): the widget leaves "ended"
+            await self.waiting.publish_status(conv)
         if conv.state is State.BOT:
             await self.bot.run(conv, stored, turn.chosen_language)
         elif conv.state is State.ASSIGNED and conv.agent:
@@ -69,7 +72,9 @@ class VisitorDesk:
     async def request_human(self, vid: str, _: None) -> Dict[str, Any]:
         conv, _created = await self.store.open_or_create(vid)
         if conv.state is State.BOT:
-            escalation = {"reason": "requested", "source": "service", "language": conv.language}
+            # The bot's context (intents tried, FAQ topic) goes with it, as in the bot's own event.
+            context = escalation_context(await self.store.messages(conv.id), conv.language)
+            escalation = {"reason": "requested", "source": "service", "language": conv.language, **context}
             await self.waiting.escalate(conv, escalation)
         return p.ok_ack(state=conv.state.value, conversation_id=conv.id)
 

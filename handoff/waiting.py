@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
+from handoff.bot_context import button_titles, shown_text
 from handoff.hours import OpeningHours
 from handoff.presence import Presence
 from handoff.state import State
@@ -151,7 +152,8 @@ class WaitingLine:
         """conversation id -> the visitor's latest words (among the last 10 messages), one round trip."""
         previews = {}
         for conv, messages in zip(convs, await self.store.latest_messages(convs, 10), strict=True):
-            texts = [m["text"] for m in messages if m["sender"] == "visitor"]
+            titles = button_titles(messages)  # a tapped button shows as its title, not `/deny`
+            texts = [shown_text(m, titles) for m in messages if m["sender"] == "visitor"]
             previews[conv.id] = texts[-1][:PREVIEW_CHARS] if texts else ""
         return previews
 

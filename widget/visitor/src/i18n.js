@@ -207,6 +207,14 @@ export function pickLanguage({ chosen, browser = [], siteDefault } = {}) {
   return 'en';
 }
 
+const DIGITS = { bn: '০১২৩৪৫৬৭৮৯' }; // the bot writes Bengali numbers in Bengali digits
+
+/** 12 -> "১২" in Bengali; unchanged in languages written with Latin digits. */
+export function localDigits(lang, value) {
+  const digits = DIGITS[lang];
+  return digits ? String(value).replace(/[0-9]/g, (d) => digits[Number(d)]) : String(value);
+}
+
 /** t('bn', 'position', {position: 2}); falls back to English, then to the key. */
 export function translate(lang, key, values = {}) {
   const table = STRINGS[lang] || STRINGS.en;
