@@ -257,3 +257,44 @@ describe('packet', () => {
     );
   });
 });
+
+// --- issue 12 -------------------------------------------------------------------
+
+import {
+  buttonTitles as consoleButtonTitles,
+  endedMark,
+  languageWarning,
+  tappedTitle,
+  visitorName,
+} from '../console/src/logic.js';
+
+describe('issue 12: what agents read', () => {
+  it('names the visitor by the pre-chat name, else by id', () => {
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: { name: 'Rahim', email: 'r@x.y' } } }), 'Rahim');
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: null } }), 'v_1');
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: { name: '  ' } } }), 'v_1');
+  });
+
+  it('shows a tapped button by its title', () => {
+    const messages = [
+      { sender: 'bot', text: 'Did that help?', meta: { buttons: [{ title: 'Yes', payload: '/affirm' }, { title: 'No', payload: '/deny' }] } },
+      { sender: 'visitor', text: '/deny' },
+      { sender: 'visitor', text: 'typed' },
+    ];
+    const titles = consoleButtonTitles(messages);
+    assert.equal(tappedTitle(messages[1], titles), 'No');
+    assert.equal(tappedTitle(messages[2], titles), null);
+    assert.equal(tappedTitle({ sender: 'bot', text: '/deny' }, titles), null);
+  });
+
+  it('marks a transferred chat as transferred, not ended', () => {
+    assert.equal(endedMark('transferred'), 'transferred');
+    assert.equal(endedMark('closed'), 'closed');
+    assert.equal(endedMark('something'), 'ended');
+  });
+
+  it('warns when the transfer target does not speak the language', () => {
+    assert.match(languageWarning({ username: 'ravi', display_name: 'Ravi', languages: ['en'] }, 'bn'), /Ravi does not speak Bengali/);
+    assert.equal(languageWarning({ username: 'asha', languages: ['bn', 'en'] }, 'bn'), '');
+  });
+});

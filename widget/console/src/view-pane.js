@@ -7,19 +7,23 @@ import { el, nearBottom, uid } from './dom.js';
 import {
   RESOLUTIONS,
   agentName,
+  buttonTitles,
   createTypingThrottle,
   filterCanned,
   formatConfidence,
   formatTime,
   intentsTried,
   languageLabel,
+  languageWarning,
   messageView,
   reasonLabel,
   resolutionLabel,
   senderLabel,
+  tappedTitle,
   transferTargets,
   unassignedLabel,
   validateText,
+  visitorName,
 } from './logic.js';
 
 export class ConversationPane {
@@ -242,6 +246,13 @@ export class ConversationPane {
     const selectId = uid('nc-transfer');
     const select = el('select', { class: 'nc-input', attrs: { id: selectId, required: true } });
     const note = el('p', { class: 'nc-note' });
+    const warning = el('p', { class: 'nc-warning', attrs: { role: 'status' } });
+    let targets = [];
+    const warn = () => {
+      const language = (this.store.get(this.id)?.packet || {}).language;
+      warning.textContent = languageWarning(targets.find((a) => a.username === select.value), language);
+    };
+    select.addEventListener('change', warn);
     const submit = el('button', { class: 'nc-btn nc-btn--primary', text: 'Transfer', attrs: { type: 'submit' } });
     const node = el(
       'form',
@@ -256,15 +267,16 @@ export class ConversationPane {
           },
         },
       },
-      [el('label', { class: 'nc-label', text: 'Transfer to', attrs: { for: selectId } }), select, note, submit, this.cancelButton()],
+      [el('label', { class: 'nc-label', text: 'Transfer to', attrs: { for: selectId } }), select, warning, note, submit, this.cancelButton()],
     );
     const onOpen = async () => {
       select.replaceChildren(el('option', { text: 'Loading agents…', attrs: { value: '' } }));
       submit.disabled = true;
       note.textContent = '';
+      warning.textContent = '';
       try {
         const agents = await this.actions.agents();
-        const targets = transferTargets(agents, this.store.agent && this.store.agent.username);
+        targets = transferTargets(agents, this.store.agent && this.store.agent.username);
         if (!targets.length) {
           select.replaceChildren(el('option', { text: 'No one available', attrs: { value: '' } }));
           note.textContent = 'No other agent is online with free capacity.';
@@ -279,6 +291,7 @@ export class ConversationPane {
           ),
         );
         submit.disabled = false;
+        warn();
       } catch (err) {
         note.textContent = `Could not load agents: ${err.message}`;
       }
@@ -366,7 +379,8 @@ export class ConversationPane {
     if (!conv) return;
     const packet = conv.packet || {};
     const visitor = packet.visitor || {};
-    this.title.textContent = `Visitor ${visitor.visitor_id || this.id} · ${languageLabel(packet.language)}`;
+    const info = visitor.info || {};
+    this.title.textContent = `${info.name ? visitorName(packet) : `Visitor ${visitor.visitor_id || this.id}`} · ${languageLabel(packet.language)}`;
     this.stateBadge.textContent = packet.state || '';
     this.stateBadge.className = `nc-state nc-state--${packet.state || 'unknown'}`;
 
@@ -408,14 +422,22 @@ export class ConversationPane {
 
   renderTranscript(conv) {
     const stick = nearBottom(this.transcript);
-    const items = conv.messages.map((m) => this.renderMessage(m, conv.showOriginals));
+    const titles = buttonTitles(conv.messages);
+    const items = conv.messages.map((m) => this.renderMessage(m, conv.showOriginals, titles));
     for (const pending of conv.pending) items.push(this.renderPending(pending));
     this.transcript.replaceChildren(...items);
     if (stick) this.transcript.scrollTop = this.transcript.scrollHeight;
   }
 
-  renderMessage(message, showOriginals) {
+  renderMessage(message, showOriginals, titles) {
     const view = messageView(message, { showOriginals });
+    const tapped = tappedTitle(message, titles);
+    if (tapped) {
+      // What the visitor tapped, not the payload (`/deny`) the button sends.
+      view.main = { text: tapped, lang: null };
+      view.translatedLabel = 'tapped a button';
+      view.original = null;
+    }
     const meta = message.meta || {};
     const header = [el('span', { class: 'nc-msg-sender', text: senderLabel(message) })];
     if (message.at) header.push(el('time', { class: 'nc-msg-time', text: formatTime(message.at), attrs: { datetime: new Date(message.at * 1000).toISOString() } }));
@@ -472,7 +494,11 @@ export class ConversationPane {
     const escalation = packet.escalation || {};
     const sections = [];
 
+    const info = visitor.info || {};
     const facts = [
+      ['Name', info.name || null],
+      ['Email', info.email || null],
+      ['Phone', info.phone || null],
       ['Visitor', visitor.visitor_id],
       ['Language', languageLabel(packet.language)],
       ['Chosen language', visitor.language ? languageLabel(visitor.language) : null],
@@ -493,7 +519,8 @@ export class ConversationPane {
     ];
     sections.push(section('Escalation', definitionList(why)));
 
-    const tried = intentsTried(escalation);
+    const titles = buttonTitles(this.store.get(this.id)?.messages || []);
+    const tried = intentsTried(escalation).map((t) => ({ ...t, text: titles.get(t.text) ?? t.text }));
     if (tried.length) {
       sections.push(
         section(

@@ -1,0 +1,175 @@
+"""Issue 12's console defects in a real browser against the real service (the fixtures of
+test_console_browser.py: one service process, no Rasa, no translator, so a visitor's message gets
+the "assistant unavailable" note with its "Talk to a person" button, and tapping it escalates):
+
+3. the queue's History follows the waiting chat (new messages; a hand-back and a new escalation);
+4. the pre-chat name and email reach the agent (title, tab, packet);
+5. agents read what the visitor tapped ("একজন মানুষের সাথে কথা বলুন"), not "/request_human";
+8. a transferred chat is marked "transferred", not "ended"; transferring to an agent without the
+   visitor's language warns first; the console is usable at phone width.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Awaitable, Callable
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.handoff.test_console_browser import (  # noqa: F401 (fixtures)
+    chromium,
+    clients,
+    handoff_server,
+    log_in,
+    page,
+    pane_of,
+    shot,
+)
+
+TAPPED = "একজন মানুষের সাথে কথা বলুন"  # the button's title in Bengali (data/handoff/messages.yml)
+FIRST = "আমার অর্ডার NS2650391 কোথায়?"
+LATER = "অনুগ্রহ করে তাড়াতাড়ি করুন"
+AGAIN = "আবার একজন মানুষ চাই"
+HANDBACK = "আপনি আবার সহকারীর সাথে আছেন"  # the hand-back note (data/handoff/messages.yml)
+PHONE = {"width": 390, "height": 780}
+
+
+async def tapped_escalation(visitor: Any) -> str:
+    """The visitor writes; the assistant is down and offers the button; the visitor taps it."""
+    ack = await visitor.call("visitor_message", {"text": FIRST, "client_id": "d-1"})
+    note = await visitor.wait_message("system", kind="bot_unavailable")
+    button = note["meta"]["buttons"][0]
+    assert button["title"] == TAPPED, button
+    assert (await visitor.call("visitor_message", {"text": button["payload"], "client_id": "d-2"}))["ok"]
+    await visitor.wait_state("queued")
+    return ack["conversation_id"]
+
+
+async def claimed(page: Page, server: SimpleNamespace, cid: str) -> Any:  # noqa: F811
+    await log_in(page, server, "asha")
+    await (
+        page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
+        .get_by_role("button", name="Claim")
+        .click()
+    )
+    pane = pane_of(page, cid)
+    await expect(pane).to_be_visible()
+    return pane
+
+
+@pytest.mark.asyncio
+async def test_agents_read_what_the_visitor_tapped(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "bn"})
+    cid = await tapped_escalation(visitor)
+    await log_in(page, handoff_server, "asha")
+    card = page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
+    await expect(card.locator(".nc-preview")).to_have_text(TAPPED)  # not "/request_human"
+    await card.get_by_role("button", name="History").click()
+    history = card.get_by_role("list", name="History")
+    await expect(history).to_contain_text(TAPPED)
+    await expect(history).not_to_contain_text("/request_human")
+    await card.get_by_role("button", name="Claim").click()
+    pane = pane_of(page, cid)
+    await expect(pane.locator(".nc-msg--visitor .nc-msg-text")).to_have_text([FIRST, TAPPED])
+    tried = pane.locator(".nc-packet table")
+    await expect(tried).to_contain_text(TAPPED)
+    await expect(tried).not_to_contain_text("/request_human")
+    await shot(page, "tapped-buttons")
+
+
+@pytest.mark.asyncio
+async def test_the_prechat_name_and_email_reach_the_agent(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    info = {"name": "Rahim Uddin", "email": "rahim@example.com"}
+    visitor = await clients("visitor", {"language": "bn", "visitor_info": info})
+    cid = await tapped_escalation(visitor)
+    pane = await claimed(page, handoff_server, cid)
+    await expect(pane.locator(".nc-pane-title")).to_have_text("Rahim Uddin · Bengali (bn)")
+    await expect(page.locator(f'.nc-tab[data-conversation-id="{cid}"]')).to_contain_text("Rahim Uddin")
+    await expect(pane.locator(".nc-packet")).to_contain_text("rahim@example.com")
+    await shot(page, "prechat-name")
+
+
+@pytest.mark.asyncio
+async def test_the_queue_history_follows_the_waiting_chat(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "bn"})
+    cid = await tapped_escalation(visitor)
+    await log_in(page, handoff_server, "asha")
+    other_tab = await clients("agent", "asha")  # the same agent in another tab, over the socket
+    card = page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
+    await card.get_by_role("button", name="History").click()
+    history = card.get_by_role("list", name="History")
+    await expect(history).to_contain_text(FIRST)
+    # A new message while the history is open shows up there (it was cached at first open).
+    await visitor.call("visitor_message", {"text": LATER, "client_id": "d-3"})
+    await expect(card.locator(".nc-preview")).to_have_text(LATER)
+    await expect(history).to_contain_text(LATER)
+    # Claimed (in the other tab), handed back, escalated again: the History open for it is the new one.
+    assert (await other_tab.claim(cid))["ok"]
+    await expect(card).to_have_count(0)
+    assert (await other_tab.call("handback", {"conversation_id": cid}))["ok"]
+    await visitor.wait_state("bot")
+    assert (await visitor.call("request_human", {}))["state"] == "queued"
+    await expect(card).to_be_visible()
+    await expect(history).to_contain_text(HANDBACK)
+    await visitor.call("visitor_message", {"text": AGAIN, "client_id": "d-4"})
+    await expect(history).to_contain_text(AGAIN)
+
+
+@pytest.mark.asyncio
+async def test_transfer_warns_about_the_language_and_the_tab_says_transferred(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    ravi = await clients("agent", "ravi")  # English only
+    visitor = await clients("visitor", {"language": "bn"})
+    cid = await tapped_escalation(visitor)
+    pane = await claimed(page, handoff_server, cid)
+    await pane.get_by_role("button", name="Transfer…").click()
+    form = pane.get_by_role("form", name="Transfer the conversation")
+    await expect(form.get_by_role("status")).to_contain_text("Ravi does not speak Bengali (bn)")
+    await shot(page, "transfer-language-warning")
+    await form.get_by_role("button", name="Transfer", exact=True).click()
+    await ravi.wait_for("conversation", lambda p: p["conversation_id"] == cid)
+    mark = page.locator(f'.nc-tab[data-conversation-id="{cid}"] .nc-ended-mark')
+    await expect(mark).to_have_text("transferred")
+
+
+@pytest.mark.asyncio
+async def test_the_console_is_usable_at_phone_width(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "bn"})
+    cid = await tapped_escalation(visitor)
+    for n in range(12):
+        await visitor.call("visitor_message", {"text": f"{LATER} {n}", "client_id": f"p-{n}"})
+    await page.set_viewport_size(PHONE)
+    pane = await claimed(page, handoff_server, cid)
+    reply = pane.get_by_label("Reply to the visitor")
+    await expect(reply).to_be_enabled()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    transcript = await pane.locator(".nc-transcript").bounding_box()
+    assert transcript["height"] >= PHONE["height"] * 0.4, transcript  # readable, not squeezed
+    packet, composer = await pane.locator(".nc-packet").bounding_box(), await reply.bounding_box()
+    assert composer["y"] < packet["y"], (composer, packet)  # the reply box comes before the packet
+    await reply.scroll_into_view_if_needed()
+    await expect(reply).to_be_in_viewport()
+    await reply.fill("নমস্কার")
+    await reply.press("Enter")
+    await visitor.wait_for("message", lambda m: m["sender"] == "agent" and m["text"] == "নমস্কার")
+    await shot(page, "phone-width")
