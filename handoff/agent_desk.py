@@ -54,6 +54,7 @@ class AgentDesk:
             "agent": agent.to_wire(),
             "conversations": conversations,
             "queue": await self.waiting.view(agent),
+            "status": (await self.waiting.presence.statuses()).get(agent.username, "online"),
         }
 
     async def queue(self, agent: Agent, _: None) -> Dict[str, Any]:
@@ -151,11 +152,22 @@ class AgentDesk:
 
     async def agents(self, agent: Agent, _: None) -> Dict[str, Any]:
         online = await self.waiting.online()
+        statuses = await self.waiting.presence.statuses()
         items = []
         for other in await self.users.list():
             load = len(await self.store.agent_chats(other.username))
-            items.append({**other.to_wire(), "online": other.username in online, "load": load})
+            status = statuses.get(other.username, "online") if other.username in online else "offline"
+            items.append(
+                {**other.to_wire(), "online": other.username in online, "status": status, "load": load}
+            )
         return p.ok_ack(agents=items)
+
+    async def set_status(self, agent: Agent, status: str) -> Dict[str, Any]:
+        """online / away / busy: away and busy agents are not counted for the visitors' estimate
+        and the offline form, and take no transfers."""
+        await self.waiting.presence.set_status(agent.username, status)
+        self.waiting.request_update()
+        return p.ok_ack(status=status)
 
     async def transfer(self, agent: Agent, request: p.Transfer) -> Dict[str, Any]:
         conv = await self._own(agent, request.conversation_id)
@@ -166,6 +178,8 @@ class AgentDesk:
             raise ProtocolError("bad_request", "the conversation is already yours")
         if target.username not in await self.waiting.online():
             raise ProtocolError("offline", f"{target.display_name} is not online")
+        if target.username not in await self.waiting.available():
+            raise ProtocolError("offline", f"{target.display_name} is away or busy")
         try:
             await self.store.transition(conv, "transfer", receiver=Receiver(target.username, target.capacity))
         except Conflict as conflict:

@@ -144,6 +144,17 @@ def chosen_language(payload: Any) -> str:
     return value
 
 
+AGENT_STATUSES = ("online", "away", "busy")
+
+
+def agent_status(payload: Any) -> str:
+    """`set_status`: `{"status": "online" | "away" | "busy"}`."""
+    status = _object(payload, "{status}").get("status")
+    if status not in AGENT_STATUSES:
+        raise ProtocolError("bad_request", "`status` must be one of " + ", ".join(AGENT_STATUSES))
+    return str(status)
+
+
 def optional_language(payload: Any) -> Optional[str]:
     """`canned_replies`: `{"language"?}`."""
     return language(payload, required=False)

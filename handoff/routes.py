@@ -51,6 +51,7 @@ AGENT_ROUTES: Dict[str, Route] = {
     "handback": Route(p.conversation_ref, AgentDesk.handback),
     "close": Route(p.Close.parse, AgentDesk.close),
     "offline_messages": Route(p.empty, AgentDesk.offline_messages),
+    "set_status": Route(p.agent_status, AgentDesk.set_status),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

@@ -298,3 +298,24 @@ describe('issue 12: what agents read', () => {
     assert.equal(languageWarning({ username: 'asha', languages: ['bn', 'en'] }, 'bn'), '');
   });
 });
+
+import { DEFAULT_SETTINGS, loadSettings, newEntries, saveSettings, titleWithCount } from '../console/src/alerts.js';
+
+describe('issue 12: alerts', () => {
+  it('keeps the alert settings, each can be turned off', () => {
+    const data = new Map();
+    const storage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+    assert.deepEqual(loadSettings(storage), DEFAULT_SETTINGS);
+    saveSettings(storage, { sound: false, desktop: true, title: false });
+    assert.deepEqual(loadSettings(storage), { sound: false, desktop: true, title: false });
+    assert.deepEqual(loadSettings({ getItem: () => '{broken' }), DEFAULT_SETTINGS);
+  });
+
+  it('counts in the title and finds new queue entries', () => {
+    assert.equal(titleWithCount('Nimbus', 3, true), '(3) Nimbus');
+    assert.equal(titleWithCount('Nimbus', 3, false), 'Nimbus');
+    assert.equal(titleWithCount('Nimbus', 0, true), 'Nimbus');
+    const fresh = newEntries(new Set(['c_1']), [{ conversation_id: 'c_1' }, { conversation_id: 'c_2' }]);
+    assert.deepEqual(fresh.map((e) => e.conversation_id), ['c_2']);
+  });
+});

@@ -2,10 +2,11 @@
 // The protocol is docs/protocol.md (HTTP + namespace `/agent`).
 
 import './console.css';
+import { Alerts, newEntries } from './alerts.js';
 import { ApiError, clearToken, loadToken, login as apiLogin, me, saveToken } from './api.js';
 import { analyticsView } from './view-analytics.js';
 import { el } from './dom.js';
-import { newClientId } from './logic.js';
+import { languageLabel, newClientId, visitorName } from './logic.js';
 import { AgentSocket } from './socket.js';
 import { Store } from './store.js';
 import { listView } from './view-list.js';
@@ -13,15 +14,23 @@ import { loginView } from './view-login.js';
 import { offlineView } from './view-offline.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
+import { statusView } from './view-status.js';
 
 const QUEUE_REFRESH_MS = 5000;
 const VISITOR_TYPING_TIMEOUT_MS = 8000;
+const AWAY_AFTER_MS = 5 * 60 * 1000; // no keyboard or pointer activity: away (back on activity)
 
 const store = new Store();
 let socket = null;
 let timers = [];
 const cannedCache = new Map();
 const typingTimers = new Map();
+const claiming = new Set(); // my own claims in flight: their `conversation` event is no transfer
+let myStatus = 'online';
+let autoAway = false;
+let lastActivity = Date.now();
+let knownQueue = null; // conversation ids in the last queue view (null until the session)
+const alerts = new Alerts({ storage: window.localStorage, baseTitle: document.title || 'Nimbus agent console' });
 
 // --- actions: everything the views may ask for ------------------------------
 
@@ -45,7 +54,13 @@ const actions = {
   },
 
   async claim(id) {
-    const ack = await socket.request('claim', { conversation_id: id });
+    claiming.add(id);
+    let ack;
+    try {
+      ack = await socket.request('claim', { conversation_id: id });
+    } finally {
+      setTimeout(() => claiming.delete(id), 2000);
+    }
     store.upsertPacket(ack.conversation);
     store.setActive(id);
     refreshQueue();
@@ -129,7 +144,29 @@ const actions = {
   toggleOriginals(id, value) {
     store.toggleOriginals(id, value);
   },
+
+  /** online / away / busy; `auto`: set by the idle timer (activity brings me back). */
+  async setStatus(status, auto) {
+    autoAway = auto && status === 'away';
+    myStatus = status;
+    statusControls.setStatus(status);
+    try {
+      await socket.request('set_status', { status });
+    } catch (err) {
+      notice(`Could not set the status: ${err.message}`);
+    }
+  },
 };
+
+function onActivity() {
+  lastActivity = Date.now();
+  if (autoAway && socket) actions.setStatus('online', false);
+}
+for (const type of ['keydown', 'pointerdown', 'pointermove']) document.addEventListener(type, onActivity, { passive: true });
+
+function checkIdle() {
+  if (myStatus === 'online' && Date.now() - lastActivity >= AWAY_AFTER_MS) actions.setStatus('away', true);
+}
 
 async function deliver(id, clientId, text) {
   try {
@@ -154,6 +191,9 @@ async function refreshQueue() {
 
 const handlers = {
   agent_session(payload) {
+    myStatus = payload.status || 'online';
+    statusControls.setStatus(myStatus);
+    knownQueue = new Set((payload.queue || []).map((e) => e.conversation_id));
     store.setAgent(payload.agent);
     store.replaceConversations(payload.conversations || []);
     store.setQueue(payload.queue || []);
@@ -162,10 +202,17 @@ const handlers = {
     store.setQueue((payload && payload.queue) || []);
   },
   message(message) {
+    const conv = message && store.get(message.conversation_id);
+    if (conv && !conv.ended && message.sender === 'visitor' && (store.activeId !== conv.id || !alerts.looking())) {
+      alerts.alert('message', `${visitorName(conv.packet)}: ${message.text}`, conv.id);
+    }
     store.addMessage(message);
     if (message && message.sender === 'visitor') clearVisitorTyping(message.conversation_id);
   },
   conversation(packet) {
+    if (packet && !store.get(packet.conversation_id) && !claiming.has(packet.conversation_id) && packet.state === 'assigned') {
+      alerts.alert('transferred', `A ${languageLabel(packet.language)} chat was transferred to you: ${visitorName(packet)}`, packet.conversation_id);
+    }
     store.upsertPacket(packet);
   },
   unassigned(payload) {
@@ -213,6 +260,7 @@ const agentLabel = el('span', { class: 'nc-agent' });
 const connection = el('span', { class: 'nc-connection', attrs: { role: 'status' } });
 const noticeLine = el('p', { class: 'nc-notice', attrs: { role: 'alert' } });
 const queue = queueView(store, actions);
+const statusControls = statusView(alerts, actions);
 const list = listView(store, actions);
 const offline = offlineView(store, actions);
 const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
@@ -232,6 +280,7 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     noticeLine,
     agentLabel,
     connection,
+    statusControls.node,
     analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
@@ -241,6 +290,17 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
+
+/** A chat newly queued for me (offered to me): alert, unless I am away or busy. */
+function queueAlerts() {
+  if (knownQueue === null) return;
+  const fresh = newEntries(knownQueue, store.queue);
+  knownQueue = new Set(store.queue.map((e) => e.conversation_id));
+  if (!fresh.length || myStatus !== 'online') return;
+  const first = fresh[0];
+  alerts.alert('queued', `New chat waiting (${languageLabel(first.language)}): ${first.preview || 'no message yet'}`, 'queue');
+  alerts.queued(fresh);
+}
 
 function notice(text) {
   noticeLine.textContent = text;
@@ -277,7 +337,11 @@ function showActive() {
 
 let lastActive = null;
 store.subscribe((topic, id) => {
-  if (topic === 'list') syncPanes();
+  if (topic === 'queue') queueAlerts();
+  if (topic === 'list') {
+    syncPanes();
+    alerts.setUnread(store.order.reduce((n, id) => n + ((store.get(id) || {}).unread || 0), 0));
+  }
   else if (topic === 'conversation' && panes.has(id)) panes.get(id).update();
   else if (topic === 'active' && store.activeId !== lastActive) {
     lastActive = store.activeId;
@@ -302,6 +366,7 @@ function start(token, agent) {
   socket.connect();
   timers.push(setInterval(refreshQueue, QUEUE_REFRESH_MS));
   timers.push(setInterval(() => queue.tick(), 1000));
+  timers.push(setInterval(checkIdle, 10000));
 }
 
 function stop() {
@@ -313,6 +378,7 @@ function stop() {
   for (const timer of typingTimers.values()) clearTimeout(timer);
   typingTimers.clear();
   store.reset();
+  knownQueue = null;
   for (const pane of panes.values()) pane.node.remove();
   panes.clear();
 }
