@@ -12,6 +12,7 @@ import { Store } from './store.js';
 import { listView } from './view-list.js';
 import { loginView } from './view-login.js';
 import { offlineView } from './view-offline.js';
+import { pastView } from './view-past.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
@@ -135,6 +136,16 @@ const actions = {
 
   showAnalytics() {
     store.setActive('analytics');
+  },
+
+  showPast() {
+    store.setActive('past');
+  },
+
+  /** A returning visitor's earlier conversations, from the log. */
+  showPastFor(visitor) {
+    store.setActive('past');
+    past.forVisitor(visitor);
   },
 
   dismiss(id) {
@@ -264,6 +275,8 @@ const statusControls = statusView(alerts, actions);
 const list = listView(store, actions);
 const offline = offlineView(store, actions);
 const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
+const past = pastView(loadToken);
+const pastButton = el('button', { class: 'nc-btn', text: 'Past conversations', attrs: { type: 'button' }, on: { click: () => actions.showPast() } });
 const analyticsButton = el('button', {
   class: 'nc-btn',
   text: 'Analytics',
@@ -281,12 +294,13 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     agentLabel,
     connection,
     statusControls.node,
+    pastButton,
     analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
   el('div', { class: 'nc-layout' }, [
     el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [queue.node, list.node]),
-    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, analytics.node]),
+    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, analytics.node]),
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
@@ -332,6 +346,7 @@ function showActive() {
   panesNode.hidden = !panes.has(store.activeId);
   offline.show(store.activeId === 'offline');
   analytics.show(store.activeId === 'analytics');
+  past.show(store.activeId === 'past');
   placeholder.hidden = Boolean(store.activeId);
 }
 

@@ -560,6 +560,16 @@ export class ConversationPane {
           : el('p', { class: 'nc-note', text: 'None.' }),
       ),
     );
+    if (earlier.length && visitor.visitor_id) {
+      sections[sections.length - 1].append(
+        el('button', {
+          class: 'nc-btn nc-btn--small',
+          text: 'Read them',
+          attrs: { type: 'button' },
+          on: { click: () => this.actions.showPastFor(visitor.verified_id || visitor.visitor_id) },
+        }),
+      );
+    }
 
     if (packet.offline) {
       sections.push(
