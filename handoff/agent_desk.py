@@ -13,7 +13,7 @@ from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
 from handoff.canned import CannedReply
 from handoff.packets import Packets
-from handoff.protocol import ProtocolError
+from handoff.protocol import ProtocolError, message_wire
 from handoff.state import InvalidTransition, State
 from handoff.store import Conflict, LiveConversation, Store
 from handoff.transcript import Transcript
@@ -161,6 +161,28 @@ class AgentDesk:
                 {**other.to_wire(), "online": other.username in online, "status": status, "load": load}
             )
         return p.ok_ack(agents=items)
+
+    async def add_note(self, agent: Agent, note: p.AgentMessage) -> Dict[str, Any]:
+        """An internal note on a conversation of mine (admins: any): stored in the transcript with
+        sender `note` (so it is in the SQL log), shown to agents only, never to the visitor."""
+        conv = await self.store.get(note.conversation_id)
+        if conv is None:
+            raise ProtocolError("not_found", "no such conversation")
+        if conv.agent != agent.username and agent.role != "admin":
+            raise ProtocolError("forbidden", "notes go on your own conversations")
+        body = {
+            "sender": "note",
+            "text": note.text,
+            "lang": None,
+            "meta": {"agent": {"name": agent.display_name, "username": agent.username}},
+            "client_id": note.client_id,
+        }
+        stored, fresh = await self.store.append(conv.id, body, client_id=note.client_id)
+        if fresh:
+            wire = message_wire(stored, "agent")
+            for username in {conv.agent, agent.username} - {""}:
+                await self.announcer.to_agent(username, p.MESSAGE, wire)
+        return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
 
     async def set_status(self, agent: Agent, status: str) -> Dict[str, Any]:
         """online / away / busy: away and busy agents are not counted for the visitors' estimate

@@ -52,6 +52,7 @@ AGENT_ROUTES: Dict[str, Route] = {
     "close": Route(p.Close.parse, AgentDesk.close),
     "offline_messages": Route(p.empty, AgentDesk.offline_messages),
     "set_status": Route(p.agent_status, AgentDesk.set_status),
+    "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

@@ -44,7 +44,7 @@ class VisitorDesk:
         return {
             "visitor_id": vid,
             "conversation_id": conv.id if conv else None,
-            "messages": [message_wire(m, "visitor") for m in messages],
+            "messages": [message_wire(m, "visitor") for m in messages if m["sender"] != "note"],
             "status": await self.waiting.status(conv),
         }
 
@@ -109,7 +109,8 @@ class VisitorDesk:
     async def history(self, vid: str, after: int) -> Dict[str, Any]:
         cid = await self.store.latest_conversation_id(vid)
         messages = await self.store.messages(cid, after) if cid else []
-        return p.ok_ack(conversation_id=cid, messages=[message_wire(m, "visitor") for m in messages])
+        shown = [message_wire(m, "visitor") for m in messages if m["sender"] != "note"]  # notes: agents only
+        return p.ok_ack(conversation_id=cid, messages=shown)
 
     async def typing(self, vid: str, typing: bool) -> None:
         cid = await self.store.open_conversation_id(vid)
@@ -169,4 +170,11 @@ class VisitorDesk:
             "at": time.time(),
         }
         await self.store.set_fields(conv.id, rating=value)
+        if conv.agent:  # the agent who had the chat sees the rating in its packet
+            agent = await self.waiting.users.get(conv.agent)
+            rated = await self.store.get(conv.id)
+            if agent is not None and rated is not None:
+                conv = rated
+                packet = await self.packets.packet(conv, agent)
+                await self.announcer.to_agent(agent.username, p.CONVERSATION, packet)
         return p.ok_ack(conversation_id=conv.id)

@@ -173,3 +173,49 @@ async def test_the_console_is_usable_at_phone_width(
     await reply.press("Enter")
     await visitor.wait_for("message", lambda m: m["sender"] == "agent" and m["text"] == "নমস্কার")
     await shot(page, "phone-width")
+
+
+@pytest.mark.asyncio
+async def test_the_visitors_rating_reaches_the_agent_who_closed_the_chat(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "en"})
+    cid = (await visitor.call("request_human", {}))["conversation_id"]
+    pane = await claimed(page, handoff_server, cid)
+    await pane.get_by_role("button", name="Close…").click()
+    close_form = pane.get_by_role("form", name="Close the conversation")
+    await close_form.get_by_label("Resolved", exact=True).check()
+    await close_form.get_by_role("button", name="Close conversation").click()
+    await visitor.wait_state("closed")
+    rated = await visitor.call("rate", {"score": 4, "comment": "Quick, thanks", "resolved": True})
+    assert rated["ok"], rated
+    packet = pane.locator(".nc-packet")
+    await expect(packet).to_contain_text("4 of 5")
+    await expect(packet).to_contain_text("Quick, thanks")
+    await shot(page, "rating-shown")
+
+
+@pytest.mark.asyncio
+async def test_an_internal_note_stays_with_the_agents(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "en"})
+    cid = (await visitor.call("request_human", {}))["conversation_id"]
+    pane = await claimed(page, handoff_server, cid)
+    await pane.get_by_label("Internal note (agents only)").check()
+    composer = pane.get_by_label("Reply to the visitor")
+    await composer.fill("Double charge: ask finance before refunding.")
+    await pane.get_by_role("button", name="Add note").click()
+    note = pane.locator(".nc-msg--note")
+    await expect(note).to_contain_text("Double charge: ask finance before refunding.")
+    await expect(note).to_contain_text("Note by Asha (agents only)")
+    await pane.get_by_label("Internal note (agents only)").uncheck()
+    await composer.fill("Hello, I am looking into it.")
+    await composer.press("Enter")
+    await visitor.wait_for("message", lambda m: m["text"] == "Hello, I am looking into it.")
+    assert [m for m in visitor.received("message") if "Double charge" in m["text"]] == []
+    await shot(page, "internal-note")

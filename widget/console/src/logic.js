@@ -185,6 +185,8 @@ export function senderLabel(message) {
       return (meta.agent && meta.agent.name) || 'Agent';
     case 'system':
       return 'System';
+    case 'note':
+      return `Note by ${(meta.agent && meta.agent.name) || 'an agent'} (agents only)`;
     default:
       return String((message && message.sender) || '');
   }

@@ -73,6 +73,11 @@ const actions = {
     deliver(id, clientId, text);
   },
 
+  /** An internal note (agents only); the server's `message` event shows it. */
+  async note(id, text) {
+    await socket.request('add_note', { conversation_id: id, text, client_id: newClientId() });
+  },
+
   retry(id, clientId) {
     const conv = store.get(id);
     const item = conv && conv.pending.find((p) => p.client_id === clientId);
@@ -221,6 +226,7 @@ const handlers = {
     if (message && message.sender === 'visitor') clearVisitorTyping(message.conversation_id);
   },
   conversation(packet) {
+    if (!packet || (!store.get(packet.conversation_id) && packet.state !== 'assigned')) return; // dismissed
     if (packet && !store.get(packet.conversation_id) && !claiming.has(packet.conversation_id) && packet.state === 'assigned') {
       alerts.alert('transferred', `A ${languageLabel(packet.language)} chat was transferred to you: ${visitorName(packet)}`, packet.conversation_id);
     }

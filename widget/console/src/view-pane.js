@@ -107,12 +107,23 @@ export class ConversationPane {
     });
     this.textarea.addEventListener('input', () => {
       this.composerError.textContent = '';
-      if (this.textarea.value.trim()) this.typing.input();
+      if (this.textarea.value.trim() && !this.noteBox.checked) this.typing.input();
       else this.typing.stop();
     });
     this.textarea.addEventListener('blur', () => this.typing.stop());
     this.composerError = el('p', { class: 'nc-error', attrs: { role: 'alert' } });
     this.sendBtn = el('button', { class: 'nc-btn nc-btn--primary', text: 'Send', attrs: { type: 'submit' } });
+    // An internal note: kept in the transcript for agents, never sent to the visitor.
+    this.noteBox = el('input', {
+      attrs: { type: 'checkbox' },
+      on: {
+        change: () => {
+          this.sendBtn.textContent = this.noteBox.checked ? 'Add note' : 'Send';
+          this.composer.classList.toggle('nc-composer--note', this.noteBox.checked);
+          if (this.noteBox.checked) this.typing.stop();
+        },
+      },
+    });
 
     // Canned replies: a button opening a searchable list.
     const cannedId = uid('nc-canned');
@@ -141,7 +152,12 @@ export class ConversationPane {
         el('label', { class: 'nc-label nc-sr-only', text: 'Reply to the visitor', attrs: { for: textId } }),
         this.cannedPanel,
         this.textarea,
-        el('div', { class: 'nc-composer-row' }, [this.cannedBtn, this.composerError, this.sendBtn]),
+        el('div', { class: 'nc-composer-row' }, [
+          this.cannedBtn,
+          el('label', { class: 'nc-check' }, [this.noteBox, ' Internal note (agents only)']),
+          this.composerError,
+          this.sendBtn,
+        ]),
       ],
     );
     return this.composer;
@@ -156,7 +172,14 @@ export class ConversationPane {
     }
     this.typing.stop();
     this.textarea.value = '';
-    this.actions.send(this.id, check.text);
+    if (this.noteBox.checked) {
+      this.actions.note(this.id, check.text).catch((err) => {
+        this.textarea.value = check.text;
+        this.composerError.textContent = `The note was not saved: ${err.message}`;
+      });
+    } else {
+      this.actions.send(this.id, check.text);
+    }
     this.textarea.focus();
   }
 
@@ -568,6 +591,20 @@ export class ConversationPane {
           attrs: { type: 'button' },
           on: { click: () => this.actions.showPastFor(visitor.verified_id || visitor.visitor_id) },
         }),
+      );
+    }
+
+    if (packet.rating) {
+      const r = packet.rating;
+      sections.push(
+        section(
+          'Rating',
+          definitionList([
+            ['Score', `${r.score} of 5`],
+            ['Solved', r.resolved === true ? 'yes' : r.resolved === false ? 'no' : null],
+            ['Comment', r.comment || null],
+          ]),
+        ),
       );
     }
 
