@@ -243,6 +243,22 @@ class AgentDesk:
         await self.announcer.to_agent(owner, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
         return p.ok_ack()
 
+    async def offline_update(self, agent: Agent, update: p.OfflineUpdate) -> Dict[str, Any]:
+        """An offline message as a work item: assign it (to anyone, or nobody), mark it done or open
+        again. Kept in its `offline` field (and so in the SQL log)."""
+        conv = await self.store.get(update.conversation_id)
+        if conv is None or not conv.offline:
+            raise ProtocolError("not_found", "no such offline message")
+        item = dict(conv.offline)
+        if update.assign:
+            if update.assignee is not None and await self.users.get(update.assignee) is None:
+                raise ProtocolError("not_found", f"no agent {update.assignee}")
+            item["assignee"] = update.assignee
+        if update.done is not None:
+            item["done_at"], item["done_by"] = (time.time(), agent.username) if update.done else (None, None)
+        await self.store.set_fields(conv.id, offline=item)
+        return p.ok_ack(offline=item)
+
     async def offline_messages(self, agent: Agent, _: None) -> Dict[str, Any]:
         items = []
         for cid in await self.store.offline_items():

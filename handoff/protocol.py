@@ -144,6 +144,30 @@ def chosen_language(payload: Any) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class OfflineUpdate:
+    """`offline_update`: `{conversation_id, assignee?: username | null, done?: bool}`."""
+
+    conversation_id: str
+    assign: bool  # `assignee` was given (null: unassign)
+    assignee: Optional[str]
+    done: Optional[bool]
+
+    @classmethod
+    def parse(cls, payload: Any) -> OfflineUpdate:
+        body = _object(payload, "{conversation_id, assignee?, done?}")
+        cid = conversation_ref(body)
+        assignee = body.get("assignee")
+        if assignee is not None and (not isinstance(assignee, str) or not 0 < len(assignee) <= 64):
+            raise ProtocolError("bad_request", "`assignee` must be a username or null")
+        done = body.get("done")
+        if done is not None and not isinstance(done, bool):
+            raise ProtocolError("bad_request", "`done` must be true or false")
+        if "assignee" not in body and done is None:
+            raise ProtocolError("bad_request", "send `assignee`, `done` or both")
+        return cls(cid, "assignee" in body, assignee, done)
+
+
 AGENT_STATUSES = ("online", "away", "busy")
 
 

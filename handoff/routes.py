@@ -53,6 +53,7 @@ AGENT_ROUTES: Dict[str, Route] = {
     "offline_messages": Route(p.empty, AgentDesk.offline_messages),
     "set_status": Route(p.agent_status, AgentDesk.set_status),
     "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
+    "offline_update": Route(p.OfflineUpdate.parse, AgentDesk.offline_update),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

@@ -219,3 +219,39 @@ async def test_an_internal_note_stays_with_the_agents(
     await visitor.wait_for("message", lambda m: m["text"] == "Hello, I am looking into it.")
     assert [m for m in visitor.received("message") if "Double charge" in m["text"]] == []
     await shot(page, "internal-note")
+
+
+@pytest.mark.asyncio
+async def test_offline_messages_are_work_items(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    visitor = await clients("visitor", {"language": "bn"})
+    await visitor.call("request_human", {})
+    await visitor.wait_for("status", lambda s: s["state"] == "queued" and s["offline"])  # no one online
+    sent = await visitor.call(
+        "offline_message", {"text": FIRST, "contact": "rina@example.com", "client_id": "o-1"}
+    )
+    assert sent["ok"], sent
+    await log_in(page, handoff_server, "asha")
+    await page.get_by_role("button", name="Offline messages").click()
+    section = page.locator(".nc-offline")
+    await expect(section.get_by_role("status")).to_have_text("1 open.")
+    item = section.locator(".nc-offline-item")
+    await expect(item).to_contain_text("unassigned")
+    await item.get_by_role("button", name="Assign to me").click()
+    await expect(item).to_contain_text("assigned to asha")
+    await shot(page, "offline-work-item")
+    await item.get_by_role("button", name="Mark done").click()
+    await expect(section.get_by_role("status")).to_have_text("0 open, 1 done.")
+    await expect(item).to_have_count(0)
+    await section.get_by_label("Show done").check()
+    await expect(item).to_contain_text("done by asha")
+    await item.get_by_role("button", name="Open again").click()
+    await expect(section.get_by_role("status")).to_have_text("1 open.")
+    other = await clients("agent", "ravi")
+    items = (await other.call("offline_messages"))["items"]
+    assert items[0]["offline"]["assignee"] == "asha" and items[0]["offline"]["done_at"] is None
+    bad = await other.call("offline_update", {"conversation_id": items[0]["conversation_id"], "done": "yes"})
+    assert bad["error"]["code"] == "bad_request"

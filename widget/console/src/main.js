@@ -126,6 +126,11 @@ const actions = {
     store.setEnded(id, 'closed', { state: 'closed', resolution: { code: resolution, note: note || null } });
   },
 
+  async updateOffline(id, changes) {
+    await socket.request('offline_update', { conversation_id: id, ...changes });
+    await actions.loadOffline();
+  },
+
   async loadOffline() {
     const ack = await socket.request('offline_messages', {});
     store.setOfflineItems(ack.items || []);

@@ -1,5 +1,6 @@
 // Offline messages: conversations closed through the visitor's offline form
-// (`offline_messages`), newest first.
+// (`offline_messages`), newest first, as work items: assign, mark done (or open again); the list
+// shows the open ones unless asked for all.
 
 import { el } from './dom.js';
 import { formatTime, languageLabel } from './logic.js';
@@ -13,9 +14,11 @@ export function offlineView(store, actions) {
     attrs: { type: 'button' },
     on: { click: () => load() },
   });
+  const showDone = el('input', { attrs: { type: 'checkbox' }, on: { change: () => render() } });
   const node = el('section', { class: 'nc-offline', attrs: { 'aria-labelledby': 'nc-offline-title', hidden: true } }, [
     el('header', { class: 'nc-pane-head' }, [
       el('h2', { class: 'nc-pane-title', text: 'Offline messages', attrs: { id: 'nc-offline-title' } }),
+      el('label', { class: 'nc-check' }, [showDone, ' Show done']),
       refresh,
     ]),
     status,
@@ -35,12 +38,30 @@ export function offlineView(store, actions) {
   }
 
   function render() {
-    const items = store.offlineItems || [];
-    status.textContent = items.length ? '' : 'No offline messages.';
+    const all = store.offlineItems || [];
+    const open = all.filter((p) => !(p.offline || {}).done_at);
+    const items = showDone.checked ? all : open;
+    status.textContent = `${open.length} open${all.length - open.length ? `, ${all.length - open.length} done` : ''}.`;
+    const me = store.agent ? store.agent.username : null;
+    const update = async (packet, changes) => {
+      try {
+        await actions.updateOffline(packet.conversation_id, changes);
+      } catch (err) {
+        status.textContent = `Could not update it: ${err.message}`;
+      }
+    };
     list.replaceChildren(
       ...items.map((packet) => {
         const offline = packet.offline || {};
         const visitor = packet.visitor || {};
+        const mine = offline.assignee && offline.assignee === me;
+        const work = [
+          el('span', { class: 'nc-msg-note nc-offline-state', text: offline.done_at ? `done by ${offline.done_by}` : offline.assignee ? `assigned to ${offline.assignee}` : 'unassigned' }),
+          offline.done_at
+            ? el('button', { class: 'nc-btn nc-btn--small', text: 'Open again', attrs: { type: 'button' }, on: { click: () => update(packet, { done: false }) } })
+            : el('button', { class: 'nc-btn nc-btn--small', text: mine ? 'Unassign' : 'Assign to me', attrs: { type: 'button' }, on: { click: () => update(packet, { assignee: mine ? null : me }) } }),
+          offline.done_at ? null : el('button', { class: 'nc-btn nc-btn--small nc-btn--primary', text: 'Mark done', attrs: { type: 'button' }, on: { click: () => update(packet, { done: true }) } }),
+        ];
         return el('li', { class: 'nc-offline-item', attrs: { 'data-conversation-id': packet.conversation_id } }, [
           el('div', { class: 'nc-msg-meta' }, [
             el('span', { class: 'nc-badge', text: packet.language || '?', attrs: { title: languageLabel(packet.language) } }),
@@ -49,6 +70,7 @@ export function offlineView(store, actions) {
             el('span', { class: 'nc-msg-note', text: visitor.visitor_id || packet.conversation_id }),
           ]),
           el('p', { class: 'nc-msg-text', text: offline.text || '', attrs: { lang: packet.language || null, dir: 'auto' } }),
+          el('div', { class: 'nc-offline-work' }, work),
         ]);
       }),
     );
