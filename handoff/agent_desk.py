@@ -6,12 +6,13 @@ gets the agent and the parsed payload (handoff/routes.py) and returns the ack.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
 from handoff.canned import CannedReply
+from handoff.mailer import BadMail, Mailer, MailUnavailable, is_address
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
 from handoff.state import InvalidTransition, State
@@ -31,9 +32,11 @@ class AgentDesk:
         waiting: WaitingLine,
         packets: Packets,
         canned: List[CannedReply],
+        mailer: Optional[Mailer] = None,
     ) -> None:
         self.store, self.users, self.announcer, self.transcript = store, users, announcer, transcript
         self.waiting, self.packets, self.canned = waiting, packets, canned
+        self.mailer = mailer or Mailer(None)
 
     async def _own(self, agent: Agent, cid: str, allow_admin: bool = False) -> LiveConversation:
         conv = await self.store.get(cid)
@@ -259,10 +262,36 @@ class AgentDesk:
         await self.store.set_fields(conv.id, offline=item)
         return p.ok_ack(offline=item)
 
+    async def offline_reply(self, agent: Agent, reply: p.AgentMessage) -> Dict[str, Any]:
+        """Answer an offline message by email to its contact; the reply is kept with the item, which
+        becomes the replying agent's."""
+        conv = await self.store.get(reply.conversation_id)
+        if conv is None or not conv.offline:
+            raise ProtocolError("not_found", "no such offline message")
+        item = dict(conv.offline)
+        contact = str(item.get("contact") or "")
+        if not is_address(contact):
+            raise ProtocolError("invalid_state", "the visitor left no email address to reply to")
+        replies = list(item.get("replies") or [])
+        if any(r.get("client_id") == reply.client_id for r in replies):
+            return p.ok_ack(offline=item)  # a retry: sent once
+        try:
+            await self.mailer.send(contact, "Re: your message to our support team", reply.text)
+        except MailUnavailable as exc:
+            raise ProtocolError("unavailable", str(exc)) from None
+        except BadMail as exc:
+            raise ProtocolError("bad_request", str(exc)) from None
+        replies.append(
+            {"by": agent.username, "at": time.time(), "text": reply.text, "client_id": reply.client_id}
+        )
+        item.update(replies=replies, assignee=item.get("assignee") or agent.username)
+        await self.store.set_fields(conv.id, offline=item)
+        return p.ok_ack(offline=item)
+
     async def offline_messages(self, agent: Agent, _: None) -> Dict[str, Any]:
         items = []
         for cid in await self.store.offline_items():
             conv = await self.store.get(cid)
             if conv:
                 items.append(await self.packets.packet(conv, agent))
-        return p.ok_ack(items=items)
+        return p.ok_ack(items=items, email=self.mailer.configured)

@@ -168,6 +168,17 @@ class OfflineUpdate:
         return cls(cid, "assignee" in body, assignee, done)
 
 
+EMAIL = re.compile(r"^[^@\s<>,;]{1,64}@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def email_address(payload: Any) -> str:
+    """`email_transcript`: `{"email"}`, an email address (at most 254 characters)."""
+    value = _object(payload, "{email}").get("email")
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.match(value.strip()):
+        raise ProtocolError("bad_request", "`email` must be an email address")
+    return value.strip()
+
+
 AGENT_STATUSES = ("online", "away", "busy")
 
 

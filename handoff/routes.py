@@ -36,6 +36,7 @@ CHAT_ROUTES: Dict[str, Route] = {
     "set_language": Route(p.chosen_language, VisitorDesk.set_language),
     "leave": Route(p.empty, VisitorDesk.leave),
     "rate": Route(p.Rating.parse, VisitorDesk.rate),
+    "email_transcript": Route(p.email_address, VisitorDesk.email_transcript),
 }
 
 AGENT_ROUTES: Dict[str, Route] = {
@@ -54,6 +55,7 @@ AGENT_ROUTES: Dict[str, Route] = {
     "set_status": Route(p.agent_status, AgentDesk.set_status),
     "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
     "offline_update": Route(p.OfflineUpdate.parse, AgentDesk.offline_update),
+    "offline_reply": Route(p.AgentMessage.parse, AgentDesk.offline_reply),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

@@ -13,12 +13,15 @@ from handoff import protocol as p
 from handoff.announcer import Announcer
 from handoff.bot_context import escalation_context
 from handoff.bot_turn import BotTurn
+from handoff.mailer import BadMail, Mailer, MailUnavailable
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
 from handoff.state import State
 from handoff.store import Store, VisitorTurn
 from handoff.transcript import Transcript
 from handoff.waiting import WaitingLine
+
+MAX_TRANSCRIPT_EMAILS = 3
 
 
 class VisitorDesk:
@@ -30,9 +33,11 @@ class VisitorDesk:
         waiting: WaitingLine,
         bot: BotTurn,
         packets: Packets,
+        mailer: Optional[Mailer] = None,
     ) -> None:
         self.store, self.announcer, self.transcript = store, announcer, transcript
         self.waiting, self.bot, self.packets = waiting, bot, packets
+        self.mailer = mailer or Mailer(None)
 
     async def session(self, vid: str, last_seq: int, known_cid: Optional[str] = None) -> Dict[str, Any]:
         """The `session` event (without the token): the latest conversation after `last_seq`."""
@@ -177,4 +182,30 @@ class VisitorDesk:
                 conv = rated
                 packet = await self.packets.packet(conv, agent)
                 await self.announcer.to_agent(agent.username, p.CONVERSATION, packet)
+        return p.ok_ack(conversation_id=conv.id)
+
+    async def email_transcript(self, vid: str, email: str) -> Dict[str, Any]:
+        """The visitor's latest conversation, as they saw it (no agents' notes), to `email`; at most
+        MAX_TRANSCRIPT_EMAILS times per conversation."""
+        cid = await self.store.latest_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None:
+            raise ProtocolError("invalid_state", "there is no conversation to send yet")
+        sent = int(conv.raw.get("transcript_emails") or 0)
+        if sent >= MAX_TRANSCRIPT_EMAILS:
+            raise ProtocolError("invalid_state", "the transcript was already sent by email")
+        lines = []
+        for m in await self.store.messages(conv.id):
+            if m["sender"] == "note":
+                continue
+            who = ((m.get("meta") or {}).get("agent") or {}).get("name") or m["sender"].capitalize()
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(m.get("at") or 0))
+            lines.append(f"[{when} UTC] {who}: {m['text']}")
+        try:
+            await self.mailer.send(email, "Your chat transcript", "\n".join(lines) + "\n")
+        except MailUnavailable as exc:
+            raise ProtocolError("unavailable", str(exc)) from None
+        except BadMail as exc:
+            raise ProtocolError("bad_request", str(exc)) from None
+        await self.store.set_fields(conv.id, transcript_emails=sent + 1)
         return p.ok_ack(conversation_id=conv.id)

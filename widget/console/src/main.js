@@ -126,6 +126,11 @@ const actions = {
     store.setEnded(id, 'closed', { state: 'closed', resolution: { code: resolution, note: note || null } });
   },
 
+  async replyOffline(id, text) {
+    await socket.request('offline_reply', { conversation_id: id, text, client_id: newClientId() }, { timeout: 30000 });
+    await actions.loadOffline();
+  },
+
   async updateOffline(id, changes) {
     await socket.request('offline_update', { conversation_id: id, ...changes });
     await actions.loadOffline();
@@ -133,6 +138,7 @@ const actions = {
 
   async loadOffline() {
     const ack = await socket.request('offline_messages', {});
+    store.offlineEmail = Boolean(ack.email);
     store.setOfflineItems(ack.items || []);
   },
 

@@ -37,6 +37,36 @@ export function offlineView(store, actions) {
     }
   }
 
+  function replyForm(packet, offline) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(offline.contact || ''))) {
+      return el('p', { class: 'nc-note', text: 'No email address given: reply by phone or not at all.' });
+    }
+    if (!store.offlineEmail) {
+      return el('p', { class: 'nc-note nc-email-off', text: 'Email is not set up on this service (SMTP_URL): reply another way.' });
+    }
+    const id = `nc-offline-reply-${packet.conversation_id}`;
+    const text = el('textarea', { class: 'nc-input', attrs: { id, rows: '2', maxlength: '4000', required: true } });
+    const send = el('button', { class: 'nc-btn nc-btn--primary nc-btn--small', text: 'Send email', attrs: { type: 'submit' } });
+    const error = el('p', { class: 'nc-error', attrs: { role: 'alert' } });
+    return el('form', {
+      class: 'nc-offline-reply-form',
+      attrs: { 'aria-label': `Reply by email to ${offline.contact}` },
+      on: {
+        submit: async (event) => {
+          event.preventDefault();
+          if (!text.value.trim()) return;
+          send.disabled = true;
+          try {
+            await actions.replyOffline(packet.conversation_id, text.value.trim());
+          } catch (err) {
+            error.textContent = `Not sent: ${err.message}`;
+            send.disabled = false;
+          }
+        },
+      },
+    }, [el('label', { class: 'nc-label', text: `Reply by email to ${offline.contact}`, attrs: { for: id } }), text, send, error]);
+  }
+
   function render() {
     const all = store.offlineItems || [];
     const open = all.filter((p) => !(p.offline || {}).done_at);
@@ -71,6 +101,8 @@ export function offlineView(store, actions) {
           ]),
           el('p', { class: 'nc-msg-text', text: offline.text || '', attrs: { lang: packet.language || null, dir: 'auto' } }),
           el('div', { class: 'nc-offline-work' }, work),
+          ...(offline.replies || []).map((r) => el('p', { class: 'nc-note nc-offline-reply', text: `Replied by ${r.by}, ${formatTime(r.at)}: ${r.text}` })),
+          offline.done_at ? null : replyForm(packet, offline),
         ]);
       }),
     );
