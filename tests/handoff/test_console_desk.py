@@ -255,3 +255,48 @@ async def test_offline_messages_are_work_items(
     assert items[0]["offline"]["assignee"] == "asha" and items[0]["offline"]["done_at"] is None
     bad = await other.call("offline_update", {"conversation_id": items[0]["conversation_id"], "done": "yes"})
     assert bad["error"]["code"] == "bad_request"
+
+
+@pytest.mark.asyncio
+async def test_keyboard_shortcuts_and_the_slash_canned_reply(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    first_visitor = await clients("visitor", {"language": "en"})
+    first = (await first_visitor.call("request_human", {}))["conversation_id"]
+    second_visitor = await clients("visitor", {"language": "en"})
+    second = (await second_visitor.call("request_human", {}))["conversation_id"]
+    await log_in(page, handoff_server, "asha")
+    await expect(page.locator(".nc-queue-item")).to_have_count(2)
+    await page.keyboard.press("Alt+c")  # claim the longest-waiting chat
+    await expect(page.locator(".nc-tab")).to_have_count(1)
+    await page.keyboard.press("Alt+c")
+    await expect(page.locator(".nc-tab")).to_have_count(2)
+    await expect(page.locator(".nc-queue-item")).to_have_count(0)
+    active = await page.locator('.nc-tab[aria-selected="true"]').get_attribute("data-conversation-id")
+    other, other_visitor = (first, first_visitor) if active == second else (second, second_visitor)
+    await other_visitor.call("visitor_message", {"text": "still there?", "client_id": "k-1"})
+    await expect(page.locator(f'.nc-tab[data-conversation-id="{other}"] .nc-unread')).to_have_text("1")
+    await page.keyboard.press("Alt+n")  # the chat with the unread message
+    await expect(pane_of(page, other)).to_be_visible()
+    first, first_visitor = other, other_visitor
+    composer = pane_of(page, first).get_by_label("Reply to the visitor")
+    await expect(composer).to_be_focused()
+
+    # "/" + a word: the matching canned reply; Enter puts it in the reply box (not sent yet).
+    await composer.type("/moment")
+    canned = pane_of(page, first).get_by_role("list", name="Canned replies")
+    await expect(canned).to_be_visible()
+    await expect(canned.get_by_role("button")).to_have_count(1)
+    await composer.press("Enter")
+    await expect(composer).to_have_value("Thank you. Please give me a moment while I check this for you.")
+    await expect(canned).to_be_hidden()
+    await composer.press("Enter")
+    await first_visitor.wait_for(
+        "message", lambda m: m["text"].startswith("Thank you. Please give me a moment")
+    )
+
+    await page.keyboard.press("Alt+x")  # close the chat I am in
+    await expect(pane_of(page, first).get_by_role("form", name="Close the conversation")).to_be_visible()
+    await shot(page, "shortcuts")

@@ -319,3 +319,24 @@ describe('issue 12: alerts', () => {
     assert.deepEqual(fresh.map((e) => e.conversation_id), ['c_2']);
   });
 });
+
+import { nextConversation, shortcutFor } from '../console/src/shortcuts.js';
+
+describe('issue 12: keyboard shortcuts', () => {
+  it('reads Alt+N, Alt+C, Alt+X only', () => {
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyN', key: 'n' }), 'next');
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyC', key: 'c' }), 'claim');
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyX', key: '≈' }), 'close'); // layouts that change the key
+    assert.equal(shortcutFor({ altKey: true, ctrlKey: true, code: 'KeyN' }), null);
+    assert.equal(shortcutFor({ altKey: false, code: 'KeyN' }), null);
+  });
+
+  it('goes to an unread chat first, else the next one', () => {
+    const convs = { a: { unread: 0 }, b: { unread: 0 }, c: { unread: 2 }, d: { unread: 0, ended: { reason: 'closed' } } };
+    const get = (id) => convs[id];
+    assert.equal(nextConversation(['a', 'b', 'c', 'd'], get, 'a'), 'c');
+    convs.c.unread = 0;
+    assert.equal(nextConversation(['a', 'b', 'c', 'd'], get, 'c'), 'a'); // wraps, skips the ended one
+    assert.equal(nextConversation([], get, null), null);
+  });
+});

@@ -13,6 +13,7 @@ import { listView } from './view-list.js';
 import { loginView } from './view-login.js';
 import { offlineView } from './view-offline.js';
 import { pastView } from './view-past.js';
+import { SHORTCUT_HELP, nextConversation, shortcutFor } from './shortcuts.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
@@ -191,6 +192,29 @@ function onActivity() {
 }
 for (const type of ['keydown', 'pointerdown', 'pointermove']) document.addEventListener(type, onActivity, { passive: true });
 
+document.addEventListener('keydown', (event) => {
+  const shortcut = consoleNode.hidden ? null : shortcutFor(event);
+  if (!shortcut) return;
+  event.preventDefault();
+  if (shortcut === 'next') {
+    const id = nextConversation(store.order, (x) => store.get(x), store.activeId);
+    if (id) {
+      store.setActive(id);
+      panes.get(id)?.textarea.focus();
+    }
+  } else if (shortcut === 'claim') {
+    const first = store.queue.find((e) => !store.get(e.conversation_id)); // not one I just claimed
+    if (first) actions.claim(first.conversation_id).catch((err) => notice(`Could not claim: ${err.message}`));
+  } else if (shortcut === 'close') {
+    const pane = panes.get(store.activeId);
+    const conv = store.get(store.activeId);
+    if (pane && conv && !conv.ended) {
+      pane.openForm('close');
+      pane.forms.close.node.querySelector('input, button')?.focus();
+    }
+  }
+});
+
 function checkIdle() {
   if (myStatus === 'online' && Date.now() - lastActivity >= AWAY_AFTER_MS) actions.setStatus('away', true);
 }
@@ -316,7 +340,11 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
   el('div', { class: 'nc-layout' }, [
-    el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [queue.node, list.node]),
+    el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [
+      queue.node,
+      list.node,
+      el('p', { class: 'nc-note nc-shortcuts', text: SHORTCUT_HELP }),
+    ]),
     el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, analytics.node]),
   ]),
 ]);

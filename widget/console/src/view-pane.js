@@ -95,10 +95,20 @@ export class ConversationPane {
     const textId = uid('nc-reply');
     this.textarea = el('textarea', {
       class: 'nc-input nc-composer-text',
-      attrs: { id: textId, rows: '3', maxlength: '4000', placeholder: 'Write a reply (Enter sends, Shift+Enter for a new line)' },
+      attrs: { id: textId, rows: '3', maxlength: '4000', placeholder: 'Write a reply (Enter sends, Shift+Enter for a new line, / for canned replies)' },
     });
     this.textarea.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      if (this.slash && event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        // "/refund" + Enter: the first canned reply matching "refund" replaces the shortcut.
+        event.preventDefault();
+        const first = filterCanned(this.cannedReplies, this.cannedSearch.value)[0];
+        if (first) {
+          this.textarea.value = '';
+          this.useCanned(first);
+        }
+      } else if (this.slash && event.key === 'Escape') {
+        this.toggleCanned(false);
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.composer.requestSubmit();
       } else if (event.key === 'Escape') {
@@ -107,6 +117,18 @@ export class ConversationPane {
     });
     this.textarea.addEventListener('input', () => {
       this.composerError.textContent = '';
+      const slash = /^\/(\S*)$/.exec(this.textarea.value);
+      if (slash) {
+        this.cannedSearch.value = slash[1];
+        if (!this.slash) {
+          this.slash = true;
+          this.toggleCanned(true, false);
+        } else {
+          this.renderCanned();
+        }
+      } else if (this.slash) {
+        this.toggleCanned(false);
+      }
       if (this.textarea.value.trim() && !this.noteBox.checked) this.typing.input();
       else this.typing.stop();
     });
@@ -183,12 +205,15 @@ export class ConversationPane {
     this.textarea.focus();
   }
 
-  async toggleCanned(open = this.cannedPanel.hidden) {
+  async toggleCanned(open = this.cannedPanel.hidden, focusSearch = true) {
     this.cannedPanel.hidden = !open;
     this.cannedBtn.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (!open) return;
+    if (!open) {
+      this.slash = false;
+      return;
+    }
     this.cannedList.replaceChildren(el('li', { class: 'nc-note', text: 'Loading…' }));
-    this.cannedSearch.focus();
+    if (focusSearch) this.cannedSearch.focus();
     const conv = this.store.get(this.id);
     try {
       this.cannedReplies = await this.actions.cannedReplies(conv && conv.packet ? conv.packet.language : undefined);
