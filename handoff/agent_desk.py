@@ -17,12 +17,13 @@ from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
 from handoff.state import InvalidTransition, State
 from handoff.store import Conflict, LiveConversation, Store
+from handoff.supervision import SupervisorTools
 from handoff.transcript import Transcript
 from handoff.transitions import Receiver
 from handoff.waiting import WaitingLine
 
 
-class AgentDesk:
+class AgentDesk(SupervisorTools):
     def __init__(
         self,
         store: Store,

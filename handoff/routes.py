@@ -56,6 +56,8 @@ AGENT_ROUTES: Dict[str, Route] = {
     "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
     "offline_update": Route(p.OfflineUpdate.parse, AgentDesk.offline_update),
     "offline_reply": Route(p.AgentMessage.parse, AgentDesk.offline_reply),
+    "supervise": Route(p.empty, AgentDesk.supervise),
+    "take_over": Route(p.conversation_ref, AgentDesk.take_over),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

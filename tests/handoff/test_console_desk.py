@@ -300,3 +300,38 @@ async def test_keyboard_shortcuts_and_the_slash_canned_reply(
     await page.keyboard.press("Alt+x")  # close the chat I am in
     await expect(pane_of(page, first).get_by_role("form", name="Close the conversation")).to_be_visible()
     await shot(page, "shortcuts")
+
+
+@pytest.mark.asyncio
+async def test_the_supervisor_sees_live_chats_and_agents_and_takes_one_over(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+    redis_url: str,
+) -> None:
+    from tests.support.handoff_service import add_agent
+
+    add_agent(redis_url, "boss", languages="en", role="admin", display_name="Boss")
+    asha = await clients("agent", "asha")
+    visitor = await clients("visitor", {"language": "en"})
+    assigned = (await visitor.call("request_human", {}))["conversation_id"]
+    assert (await asha.claim(assigned))["ok"]
+    waiting_visitor = await clients("visitor", {"language": "bn"})
+    queued = (await waiting_visitor.call("request_human", {}))["conversation_id"]
+
+    await log_in(page, handoff_server, "boss")
+    await page.get_by_role("button", name="Supervisor").click()
+    chats = page.get_by_role("table", name="Live conversations")
+    row = chats.locator(f'tr[data-conversation-id="{assigned}"]')
+    await expect(row).to_contain_text("assigned")
+    await expect(row).to_contain_text("asha")
+    await expect(chats.locator(f'tr[data-conversation-id="{queued}"]')).to_contain_text("queued")
+    await expect(page.get_by_role("table", name="Agents").locator('tr[data-agent="asha"]')).to_contain_text(
+        "1/3"
+    )
+    await shot(page, "supervisor")
+    await row.get_by_role("button", name="Take over").click()
+    await expect(pane_of(page, assigned)).to_be_visible()
+    gone = await asha.wait_for("unassigned", lambda u: u["conversation_id"] == assigned)
+    assert gone["reason"] == "taken_over"
+    await visitor.wait_for("status", lambda s: s["state"] == "assigned" and s["agent"]["name"] == "Boss")

@@ -34,6 +34,7 @@ const UNASSIGNED = {
   handed_back: 'Handed back to the bot',
   requeued: 'Returned to the queue',
   visitor_left: 'The visitor left',
+  taken_over: 'Taken over by a supervisor',
 };
 
 export function reasonLabel(reason) {
@@ -315,6 +316,7 @@ const ENDED_MARKS = {
   handback: 'with the bot',
   requeued: 'back in queue',
   visitor_left: 'visitor left',
+  taken_over: 'taken over',
   closed: 'closed',
 };
 

@@ -17,6 +17,7 @@ import { SHORTCUT_HELP, nextConversation, shortcutFor } from './shortcuts.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
+import { supervisorView } from './view-supervisor.js';
 
 const QUEUE_REFRESH_MS = 5000;
 const VISITOR_TYPING_TIMEOUT_MS = 8000;
@@ -153,6 +154,22 @@ const actions = {
 
   showAnalytics() {
     store.setActive('analytics');
+  },
+
+  showSupervisor() {
+    store.setActive('supervisor');
+  },
+
+  async supervise() {
+    return socket.request('supervise', {});
+  },
+
+  async takeOver(id) {
+    claiming.add(id); // its `conversation` event is no transfer to alert about
+    setTimeout(() => claiming.delete(id), 2000);
+    const ack = await socket.request('take_over', { conversation_id: id });
+    store.setActive(id);
+    return ack;
   },
 
   showPast() {
@@ -317,6 +334,8 @@ const list = listView(store, actions);
 const offline = offlineView(store, actions);
 const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
 const past = pastView(loadToken);
+const supervisor = supervisorView(actions);
+const supervisorButton = el('button', { class: 'nc-btn', text: 'Supervisor', attrs: { type: 'button', hidden: true }, on: { click: () => actions.showSupervisor() } });
 const pastButton = el('button', { class: 'nc-btn', text: 'Past conversations', attrs: { type: 'button' }, on: { click: () => actions.showPast() } });
 const analyticsButton = el('button', {
   class: 'nc-btn',
@@ -336,6 +355,7 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     connection,
     statusControls.node,
     pastButton,
+    supervisorButton,
     analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
@@ -345,7 +365,7 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
       list.node,
       el('p', { class: 'nc-note nc-shortcuts', text: SHORTCUT_HELP }),
     ]),
-    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, analytics.node]),
+    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, supervisor.node, analytics.node]),
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
@@ -392,6 +412,7 @@ function showActive() {
   offline.show(store.activeId === 'offline');
   analytics.show(store.activeId === 'analytics');
   past.show(store.activeId === 'past');
+  supervisor.show(store.activeId === 'supervisor');
   placeholder.hidden = Boolean(store.activeId);
 }
 
@@ -410,6 +431,7 @@ store.subscribe((topic, id) => {
     const agent = store.agent;
     agentLabel.textContent = agent ? `${agent.display_name || agent.username} (${(agent.languages || []).join(', ')})` : '';
     analyticsButton.hidden = !(agent && agent.role === 'admin');
+    supervisorButton.hidden = !(agent && agent.role === 'admin');
     connection.textContent = store.connection === 'online' ? 'online' : 'offline: reconnecting…';
     connection.className = `nc-connection nc-connection--${store.connection}`;
   }
