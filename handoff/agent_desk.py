@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
+from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
-from handoff.canned import CannedReply
+from handoff.canned import CannedEdits, CannedReply
 from handoff.mailer import BadMail, Mailer, MailUnavailable, is_address
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
@@ -147,12 +148,8 @@ class AgentDesk(SupervisorTools):
         return p.ok_ack(translation=state)
 
     async def canned_replies(self, agent: Agent, lang: Any) -> Dict[str, Any]:
-        replies = []
-        for reply in self.canned:
-            for code, text in reply.texts.items():
-                if lang is None or code == lang:
-                    replies.append({"id": reply.id, "title": reply.title, "text": text, "lang": code})
-        return p.ok_ack(replies=replies)
+        replies = await CannedEdits(self.store.redis).effective(self.canned)
+        return p.ok_ack(replies=[r for r in replies if lang is None or r["lang"] == lang])
 
     async def agents(self, agent: Agent, _: None) -> Dict[str, Any]:
         online = await self.waiting.online()
@@ -247,7 +244,7 @@ class AgentDesk(SupervisorTools):
         await self.announcer.to_agent(owner, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
         return p.ok_ack()
 
-    async def offline_update(self, agent: Agent, update: p.OfflineUpdate) -> Dict[str, Any]:
+    async def offline_update(self, agent: Agent, update: d.OfflineUpdate) -> Dict[str, Any]:
         """An offline message as a work item: assign it (to anyone, or nobody), mark it done or open
         again. Kept in its `offline` field (and so in the SQL log)."""
         conv = await self.store.get(update.conversation_id)

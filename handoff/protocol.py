@@ -144,52 +144,6 @@ def chosen_language(payload: Any) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class OfflineUpdate:
-    """`offline_update`: `{conversation_id, assignee?: username | null, done?: bool}`."""
-
-    conversation_id: str
-    assign: bool  # `assignee` was given (null: unassign)
-    assignee: Optional[str]
-    done: Optional[bool]
-
-    @classmethod
-    def parse(cls, payload: Any) -> OfflineUpdate:
-        body = _object(payload, "{conversation_id, assignee?, done?}")
-        cid = conversation_ref(body)
-        assignee = body.get("assignee")
-        if assignee is not None and (not isinstance(assignee, str) or not 0 < len(assignee) <= 64):
-            raise ProtocolError("bad_request", "`assignee` must be a username or null")
-        done = body.get("done")
-        if done is not None and not isinstance(done, bool):
-            raise ProtocolError("bad_request", "`done` must be true or false")
-        if "assignee" not in body and done is None:
-            raise ProtocolError("bad_request", "send `assignee`, `done` or both")
-        return cls(cid, "assignee" in body, assignee, done)
-
-
-EMAIL = re.compile(r"^[^@\s<>,;]{1,64}@[^@\s<>,;]+\.[^@\s<>,;]+$")
-
-
-def email_address(payload: Any) -> str:
-    """`email_transcript`: `{"email"}`, an email address (at most 254 characters)."""
-    value = _object(payload, "{email}").get("email")
-    if not isinstance(value, str) or len(value) > 254 or not EMAIL.match(value.strip()):
-        raise ProtocolError("bad_request", "`email` must be an email address")
-    return value.strip()
-
-
-AGENT_STATUSES = ("online", "away", "busy")
-
-
-def agent_status(payload: Any) -> str:
-    """`set_status`: `{"status": "online" | "away" | "busy"}`."""
-    status = _object(payload, "{status}").get("status")
-    if status not in AGENT_STATUSES:
-        raise ProtocolError("bad_request", "`status` must be one of " + ", ".join(AGENT_STATUSES))
-    return str(status)
-
-
 def optional_language(payload: Any) -> Optional[str]:
     """`canned_replies`: `{"language"?}`."""
     return language(payload, required=False)

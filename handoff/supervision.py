@@ -1,4 +1,5 @@
-"""The supervisor's view (admins, /agent): every live conversation with its state, agent, wait and
+"""Admins' tools (/agent): canned replies managed per language (handoff/canned.py), and the
+supervisor's view: every live conversation with its state, agent, wait and
 language, every agent with status and load; an admin can take over an assigned chat (it moves to
 them, as a transfer does, with no capacity or status check: a supervisor steps in). Mixed into
 handoff/agent_desk.py's AgentDesk, whose store, users, waiting line and transcript it uses.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List
 
+from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agents import Agent
+from handoff.canned import CannedEdits
 from handoff.protocol import ProtocolError
 from handoff.state import State
 from handoff.store import Conflict
@@ -72,4 +75,15 @@ class SupervisorTools:
         )
         await self.transcript.system(conv, "transferred", agent=agent.display_name)
         await self._announce_assignment(conv, agent)
+        return p.ok_ack()
+
+    async def canned_save(self, agent: Agent, edit: d.CannedEdit) -> Dict[str, Any]:
+        """Add or change the canned reply `id` in `lang` (every agent gets it at once)."""
+        self._admin(agent)
+        await CannedEdits(self.store.redis).save(edit.id, edit.lang, edit.title, edit.text, agent.username)
+        return p.ok_ack()
+
+    async def canned_delete(self, agent: Agent, edit: d.CannedEdit) -> Dict[str, Any]:
+        self._admin(agent)
+        await CannedEdits(self.store.redis).delete(edit.id, edit.lang, agent.username)
         return p.ok_ack()

@@ -335,3 +335,39 @@ async def test_the_supervisor_sees_live_chats_and_agents_and_takes_one_over(
     gone = await asha.wait_for("unassigned", lambda u: u["conversation_id"] == assigned)
     assert gone["reason"] == "taken_over"
     await visitor.wait_for("status", lambda s: s["state"] == "assigned" and s["agent"]["name"] == "Boss")
+
+
+@pytest.mark.asyncio
+async def test_an_admin_manages_canned_replies_and_agents_get_them_at_once(
+    handoff_server: SimpleNamespace,  # noqa: F811
+    clients: Callable[..., Awaitable[Any]],  # noqa: F811
+    page: Page,  # noqa: F811
+    redis_url: str,
+) -> None:
+    from tests.support.handoff_service import add_agent
+
+    add_agent(redis_url, "boss", languages="en", role="admin", display_name="Boss")
+    asha = await clients("agent", "asha")
+    assert (await asha.call("canned_save", {"id": "x", "lang": "en", "title": "t", "text": "t"}))["error"][
+        "code"
+    ] == "forbidden"
+    await log_in(page, handoff_server, "boss")
+    await page.get_by_role("button", name="Canned replies").click()
+    form = page.get_by_role("form", name="Add or change a canned reply")
+    await form.get_by_label("Id").fill("refund_sent")
+    await form.get_by_label("Language").fill("en")
+    await form.get_by_label("Title").fill("Refund sent")
+    await form.get_by_label("Text").fill("Your refund was sent today; it reaches your bank in 3-5 days.")
+    await form.get_by_role("button", name="Save reply").click()
+    table = page.get_by_role("table", name="Canned replies in use")
+    await expect(table.locator('tr[data-canned="refund_sent|en"]')).to_contain_text("Refund sent")
+    await table.locator('tr[data-canned="greeting|bn"]').get_by_role("button", name="Delete").click()
+    await expect(table.locator('tr[data-canned="greeting|bn"]')).to_have_count(0)
+    await shot(page, "canned-admin")
+    replies = (await asha.call("canned_replies", {"language": "en"}))["replies"]
+    assert "Your refund was sent today; it reaches your bank in 3-5 days." in [r["text"] for r in replies]
+    assert "greeting" not in [
+        r["id"] for r in (await asha.call("canned_replies", {"language": "bn"}))["replies"]
+    ]
+    bad = await asha.call("canned_save", {"id": "Bad Id", "lang": "en", "title": "t", "text": "t"})
+    assert bad["error"]["code"] == "bad_request"

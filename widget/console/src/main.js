@@ -18,6 +18,7 @@ import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
 import { supervisorView } from './view-supervisor.js';
+import { cannedAdminView } from './view-canned-admin.js';
 
 const QUEUE_REFRESH_MS = 5000;
 const VISITOR_TYPING_TIMEOUT_MS = 8000;
@@ -97,13 +98,11 @@ const actions = {
     store.setTranslation(id, ack.translation);
   },
 
+  /** Fetched each time the list opens: admins may have changed them meanwhile (a small list). */
   async cannedReplies(language) {
-    const key = language || '';
-    if (!cannedCache.has(key)) {
-      const ack = await socket.request('canned_replies', language ? { language } : {});
-      cannedCache.set(key, ack.replies || []);
-    }
-    return cannedCache.get(key);
+    const ack = await socket.request('canned_replies', language ? { language } : {});
+    cannedCache.set(language || '', ack.replies || []);
+    return cannedCache.get(language || '');
   },
 
   async agents() {
@@ -154,6 +153,24 @@ const actions = {
 
   showAnalytics() {
     store.setActive('analytics');
+  },
+
+  showCannedAdmin() {
+    store.setActive('canned');
+  },
+
+  async allCanned() {
+    return (await socket.request('canned_replies', {})).replies || [];
+  },
+
+  async saveCanned(reply) {
+    await socket.request('canned_save', reply);
+    cannedCache.clear();
+  },
+
+  async deleteCanned(id, lang) {
+    await socket.request('canned_delete', { id, lang });
+    cannedCache.clear();
   },
 
   showSupervisor() {
@@ -335,6 +352,8 @@ const offline = offlineView(store, actions);
 const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
 const past = pastView(loadToken);
 const supervisor = supervisorView(actions);
+const cannedAdmin = cannedAdminView(actions);
+const cannedButton = el('button', { class: 'nc-btn', text: 'Canned replies', attrs: { type: 'button', hidden: true }, on: { click: () => actions.showCannedAdmin() } });
 const supervisorButton = el('button', { class: 'nc-btn', text: 'Supervisor', attrs: { type: 'button', hidden: true }, on: { click: () => actions.showSupervisor() } });
 const pastButton = el('button', { class: 'nc-btn', text: 'Past conversations', attrs: { type: 'button' }, on: { click: () => actions.showPast() } });
 const analyticsButton = el('button', {
@@ -356,6 +375,7 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     statusControls.node,
     pastButton,
     supervisorButton,
+    cannedButton,
     analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
@@ -365,7 +385,7 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
       list.node,
       el('p', { class: 'nc-note nc-shortcuts', text: SHORTCUT_HELP }),
     ]),
-    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, supervisor.node, analytics.node]),
+    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, supervisor.node, cannedAdmin.node, analytics.node]),
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
@@ -413,6 +433,7 @@ function showActive() {
   analytics.show(store.activeId === 'analytics');
   past.show(store.activeId === 'past');
   supervisor.show(store.activeId === 'supervisor');
+  cannedAdmin.show(store.activeId === 'canned');
   placeholder.hidden = Boolean(store.activeId);
 }
 
@@ -432,6 +453,7 @@ store.subscribe((topic, id) => {
     agentLabel.textContent = agent ? `${agent.display_name || agent.username} (${(agent.languages || []).join(', ')})` : '';
     analyticsButton.hidden = !(agent && agent.role === 'admin');
     supervisorButton.hidden = !(agent && agent.role === 'admin');
+    cannedButton.hidden = !(agent && agent.role === 'admin');
     connection.textContent = store.connection === 'online' ? 'online' : 'offline: reconnecting…';
     connection.className = `nc-connection nc-connection--${store.connection}`;
   }
