@@ -2,7 +2,7 @@
 // The protocol is docs/protocol.md (HTTP + namespace `/agent`).
 
 import './console.css';
-import { Alerts, newEntries } from './alerts.js';
+import { Alerts } from './alerts.js';
 import { ApiError, clearToken, loadToken, login as apiLogin, me, saveToken } from './api.js';
 import { analyticsView } from './view-analytics.js';
 import { el } from './dom.js';
@@ -13,7 +13,8 @@ import { listView } from './view-list.js';
 import { loginView } from './view-login.js';
 import { offlineView } from './view-offline.js';
 import { pastView } from './view-past.js';
-import { SHORTCUT_HELP, nextConversation, shortcutFor } from './shortcuts.js';
+import { SHORTCUT_HELP } from './shortcuts.js';
+import { installWork } from './work.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
@@ -22,7 +23,6 @@ import { cannedAdminView } from './view-canned-admin.js';
 
 const QUEUE_REFRESH_MS = 5000;
 const VISITOR_TYPING_TIMEOUT_MS = 8000;
-const AWAY_AFTER_MS = 5 * 60 * 1000; // no keyboard or pointer activity: away (back on activity)
 
 const store = new Store();
 let socket = null;
@@ -30,10 +30,6 @@ let timers = [];
 const cannedCache = new Map();
 const typingTimers = new Map();
 const claiming = new Set(); // my own claims in flight: their `conversation` event is no transfer
-let myStatus = 'online';
-let autoAway = false;
-let lastActivity = Date.now();
-let knownQueue = null; // conversation ids in the last queue view (null until the session)
 const alerts = new Alerts({ storage: window.localStorage, baseTitle: document.title || 'Nimbus agent console' });
 
 // --- actions: everything the views may ask for ------------------------------
@@ -74,11 +70,6 @@ const actions = {
     const clientId = newClientId();
     store.addPending(id, { client_id: clientId, text, status: 'sending' });
     deliver(id, clientId, text);
-  },
-
-  /** An internal note (agents only); the server's `message` event shows it. */
-  async note(id, text) {
-    await socket.request('add_note', { conversation_id: id, text, client_id: newClientId() });
   },
 
   retry(id, clientId) {
@@ -127,16 +118,6 @@ const actions = {
     store.setEnded(id, 'closed', { state: 'closed', resolution: { code: resolution, note: note || null } });
   },
 
-  async replyOffline(id, text) {
-    await socket.request('offline_reply', { conversation_id: id, text, client_id: newClientId() }, { timeout: 30000 });
-    await actions.loadOffline();
-  },
-
-  async updateOffline(id, changes) {
-    await socket.request('offline_update', { conversation_id: id, ...changes });
-    await actions.loadOffline();
-  },
-
   async loadOffline() {
     const ack = await socket.request('offline_messages', {});
     store.offlineEmail = Boolean(ack.email);
@@ -155,50 +136,6 @@ const actions = {
     store.setActive('analytics');
   },
 
-  showCannedAdmin() {
-    store.setActive('canned');
-  },
-
-  async allCanned() {
-    return (await socket.request('canned_replies', {})).replies || [];
-  },
-
-  async saveCanned(reply) {
-    await socket.request('canned_save', reply);
-    cannedCache.clear();
-  },
-
-  async deleteCanned(id, lang) {
-    await socket.request('canned_delete', { id, lang });
-    cannedCache.clear();
-  },
-
-  showSupervisor() {
-    store.setActive('supervisor');
-  },
-
-  async supervise() {
-    return socket.request('supervise', {});
-  },
-
-  async takeOver(id) {
-    claiming.add(id); // its `conversation` event is no transfer to alert about
-    setTimeout(() => claiming.delete(id), 2000);
-    const ack = await socket.request('take_over', { conversation_id: id });
-    store.setActive(id);
-    return ack;
-  },
-
-  showPast() {
-    store.setActive('past');
-  },
-
-  /** A returning visitor's earlier conversations, from the log. */
-  showPastFor(visitor) {
-    store.setActive('past');
-    past.forVisitor(visitor);
-  },
-
   dismiss(id) {
     store.remove(id);
   },
@@ -207,51 +144,7 @@ const actions = {
     store.toggleOriginals(id, value);
   },
 
-  /** online / away / busy; `auto`: set by the idle timer (activity brings me back). */
-  async setStatus(status, auto) {
-    autoAway = auto && status === 'away';
-    myStatus = status;
-    statusControls.setStatus(status);
-    try {
-      await socket.request('set_status', { status });
-    } catch (err) {
-      notice(`Could not set the status: ${err.message}`);
-    }
-  },
 };
-
-function onActivity() {
-  lastActivity = Date.now();
-  if (autoAway && socket) actions.setStatus('online', false);
-}
-for (const type of ['keydown', 'pointerdown', 'pointermove']) document.addEventListener(type, onActivity, { passive: true });
-
-document.addEventListener('keydown', (event) => {
-  const shortcut = consoleNode.hidden ? null : shortcutFor(event);
-  if (!shortcut) return;
-  event.preventDefault();
-  if (shortcut === 'next') {
-    const id = nextConversation(store.order, (x) => store.get(x), store.activeId);
-    if (id) {
-      store.setActive(id);
-      panes.get(id)?.textarea.focus();
-    }
-  } else if (shortcut === 'claim') {
-    const first = store.queue.find((e) => !store.get(e.conversation_id)); // not one I just claimed
-    if (first) actions.claim(first.conversation_id).catch((err) => notice(`Could not claim: ${err.message}`));
-  } else if (shortcut === 'close') {
-    const pane = panes.get(store.activeId);
-    const conv = store.get(store.activeId);
-    if (pane && conv && !conv.ended) {
-      pane.openForm('close');
-      pane.forms.close.node.querySelector('input, button')?.focus();
-    }
-  }
-});
-
-function checkIdle() {
-  if (myStatus === 'online' && Date.now() - lastActivity >= AWAY_AFTER_MS) actions.setStatus('away', true);
-}
 
 async function deliver(id, clientId, text) {
   try {
@@ -272,13 +165,25 @@ async function refreshQueue() {
   }
 }
 
+const work = installWork({
+  store,
+  actions,
+  alerts,
+  request: (event, payload, options) => socket.request(event, payload, options),
+  connected: () => Boolean(socket),
+  hidden: () => consoleNode.hidden,
+  panes: { get: (id) => panes.get(id) },
+  notice: (text) => notice(text),
+  cannedCache,
+  claiming,
+  views: () => ({ status: statusControls, past }),
+});
+
 // --- server events ----------------------------------------------------------
 
 const handlers = {
   agent_session(payload) {
-    myStatus = payload.status || 'online';
-    statusControls.setStatus(myStatus);
-    knownQueue = new Set((payload.queue || []).map((e) => e.conversation_id));
+    work.onSession(payload);
     store.setAgent(payload.agent);
     store.replaceConversations(payload.conversations || []);
     store.setQueue(payload.queue || []);
@@ -390,17 +295,6 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
 ]);
 root.replaceChildren(login.node, consoleNode);
 
-/** A chat newly queued for me (offered to me): alert, unless I am away or busy. */
-function queueAlerts() {
-  if (knownQueue === null) return;
-  const fresh = newEntries(knownQueue, store.queue);
-  knownQueue = new Set(store.queue.map((e) => e.conversation_id));
-  if (!fresh.length || myStatus !== 'online') return;
-  const first = fresh[0];
-  alerts.alert('queued', `New chat waiting (${languageLabel(first.language)}): ${first.preview || 'no message yet'}`, 'queue');
-  alerts.queued(fresh);
-}
-
 function notice(text) {
   noticeLine.textContent = text;
   setTimeout(() => {
@@ -439,7 +333,7 @@ function showActive() {
 
 let lastActive = null;
 store.subscribe((topic, id) => {
-  if (topic === 'queue') queueAlerts();
+  if (topic === 'queue') work.onQueue();
   if (topic === 'list') {
     syncPanes();
     alerts.setUnread(store.order.reduce((n, id) => n + ((store.get(id) || {}).unread || 0), 0));
@@ -470,7 +364,7 @@ function start(token, agent) {
   socket.connect();
   timers.push(setInterval(refreshQueue, QUEUE_REFRESH_MS));
   timers.push(setInterval(() => queue.tick(), 1000));
-  timers.push(setInterval(checkIdle, 10000));
+  timers.push(setInterval(() => work.checkIdle(), 10000));
 }
 
 function stop() {
@@ -482,7 +376,7 @@ function stop() {
   for (const timer of typingTimers.values()) clearTimeout(timer);
   typingTimers.clear();
   store.reset();
-  knownQueue = null;
+  work.onStop();
   for (const pane of panes.values()) pane.node.remove();
   panes.clear();
 }
