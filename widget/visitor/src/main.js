@@ -23,6 +23,7 @@ import {
 } from './logic.js';
 import { ChatSocket } from './socket.js';
 import { offlineForm, prechatForm, ratingForm } from './view-forms.js';
+import { transcriptBox } from './view-transcript.js';
 import { relabelMessages, renderMessages } from './view-messages.js';
 
 const AGENT_TYPING_MS = 8000;
@@ -149,28 +150,12 @@ const newHint = tx(el('button', {
   on: { click: () => scrollToEnd() },
 }), 'newMessages');
 let stickToEnd = true; // the list follows new messages while the visitor is at its end
-// After a chat: the transcript by email (the pre-chat email filled in).
-const transcriptEmail = tx(el('input', { class: 'nw-field', attrs: { type: 'email', id: 'nw-transcript-email', maxlength: 254, required: true } }), 'email', 'aria-label');
-const transcriptNote = el('p', { class: 'nw-note', attrs: { role: 'status' } });
-const transcriptForm = el('form', { class: 'nw-transcript', attrs: { hidden: true }, on: { submit: sendTranscript } }, [
-  transcriptEmail,
-  tx(el('button', { class: 'nw-btn', attrs: { type: 'submit' } }), 'emailSend'),
-]);
-const transcriptToggle = tx(el('button', {
-  class: 'nw-link',
-  attrs: { type: 'button', 'aria-expanded': 'false' },
-  on: {
-    click: () => {
-      transcriptForm.hidden = !transcriptForm.hidden;
-      transcriptToggle.setAttribute('aria-expanded', String(!transcriptForm.hidden));
-      if (!transcriptForm.hidden) {
-        if (!transcriptEmail.value && state.prechat && state.prechat.email) transcriptEmail.value = state.prechat.email;
-        transcriptEmail.focus();
-      }
-    },
-  },
-}), 'emailTranscript');
-const transcriptBox = el('div', { class: 'nw-transcript-box', attrs: { hidden: true } }, [transcriptToggle, transcriptForm, transcriptNote]);
+const transcript = transcriptBox({
+  tx,
+  t,
+  prechatEmail: () => (state.prechat && state.prechat.email) || '',
+  request: (event, payload) => socket.request(event, payload),
+});
 
 root.replaceChildren(
   el('section', { class: 'nw-panel', attrs: { 'aria-labelledby': 'nw-title' } }, [
@@ -182,7 +167,7 @@ root.replaceChildren(
     typingLine,
     quick,
     extra,
-    transcriptBox,
+    transcript.node,
     footer,
     endConfirm,
     composer,
@@ -225,12 +210,7 @@ function renderStatus() {
 
   const s = state.status && state.status.state;
   humanButton.hidden = !(s === 'bot' || (!s && state.messages.length));
-  const showTranscript = Boolean(state.conversationId && s === 'closed');
-  if (transcriptBox.hidden === showTranscript) {
-    transcriptBox.hidden = !showTranscript;
-    transcriptForm.hidden = true;
-    transcriptNote.textContent = '';
-  }
+  transcript.show(Boolean(state.conversationId && s === 'closed'));
   const canEnd = Boolean(state.conversationId && s && s !== 'closed');
   if (!canEnd) endConfirm.hidden = true;
   endButton.hidden = !canEnd || !endConfirm.hidden;
@@ -550,19 +530,6 @@ async function leave() {
     await socket.request('leave', {});
   } catch (error) {
     showError(error);
-  }
-}
-
-async function sendTranscript(event) {
-  event.preventDefault();
-  const email = transcriptEmail.value.trim();
-  if (!email) return;
-  try {
-    await socket.request('email_transcript', { email });
-    transcriptForm.hidden = true;
-    transcriptNote.textContent = t('emailSent', { email });
-  } catch (error) {
-    transcriptNote.textContent = error.code === 'unavailable' ? t('emailUnavailable') : t('error', { message: error.message });
   }
 }
 
