@@ -42,8 +42,8 @@ export function pastView(getToken) {
     field('Language', inputs.language),
     field('Topic', inputs.topic),
     field('Outcome', inputs.outcome),
-    field('From', inputs.from),
-    field('To', inputs.to),
+    field('Started on or after', inputs.from),
+    field('Started on or before', inputs.to),
     el('button', { class: 'nc-btn nc-btn--primary', text: 'Search', attrs: { type: 'submit' } }),
   ]);
   const node = el('section', { class: 'nc-past', attrs: { 'aria-labelledby': 'nc-past-title', hidden: true } }, [
