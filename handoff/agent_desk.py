@@ -6,22 +6,25 @@ gets the agent and the parsed payload (handoff/routes.py) and returns the ack.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
-from handoff.canned import CannedReply
+from handoff.canned import CannedEdits, CannedReply
+from handoff.mailer import BadMail, Mailer, MailUnavailable, is_address
 from handoff.packets import Packets
-from handoff.protocol import ProtocolError
+from handoff.protocol import ProtocolError, message_wire
 from handoff.state import InvalidTransition, State
 from handoff.store import Conflict, LiveConversation, Store
+from handoff.supervision import SupervisorTools
 from handoff.transcript import Transcript
 from handoff.transitions import Receiver
 from handoff.waiting import WaitingLine
 
 
-class AgentDesk:
+class AgentDesk(SupervisorTools):
     def __init__(
         self,
         store: Store,
@@ -31,9 +34,11 @@ class AgentDesk:
         waiting: WaitingLine,
         packets: Packets,
         canned: List[CannedReply],
+        mailer: Optional[Mailer] = None,
     ) -> None:
         self.store, self.users, self.announcer, self.transcript = store, users, announcer, transcript
         self.waiting, self.packets, self.canned = waiting, packets, canned
+        self.mailer = mailer or Mailer(None)
 
     async def _own(self, agent: Agent, cid: str, allow_admin: bool = False) -> LiveConversation:
         conv = await self.store.get(cid)
@@ -54,6 +59,7 @@ class AgentDesk:
             "agent": agent.to_wire(),
             "conversations": conversations,
             "queue": await self.waiting.view(agent),
+            "status": (await self.waiting.presence.statuses()).get(agent.username, "online"),
         }
 
     async def queue(self, agent: Agent, _: None) -> Dict[str, Any]:
@@ -142,20 +148,49 @@ class AgentDesk:
         return p.ok_ack(translation=state)
 
     async def canned_replies(self, agent: Agent, lang: Any) -> Dict[str, Any]:
-        replies = []
-        for reply in self.canned:
-            for code, text in reply.texts.items():
-                if lang is None or code == lang:
-                    replies.append({"id": reply.id, "title": reply.title, "text": text, "lang": code})
-        return p.ok_ack(replies=replies)
+        replies = await CannedEdits(self.store.redis).effective(self.canned)
+        return p.ok_ack(replies=[r for r in replies if lang is None or r["lang"] == lang])
 
     async def agents(self, agent: Agent, _: None) -> Dict[str, Any]:
         online = await self.waiting.online()
+        statuses = await self.waiting.presence.statuses()
         items = []
         for other in await self.users.list():
             load = len(await self.store.agent_chats(other.username))
-            items.append({**other.to_wire(), "online": other.username in online, "load": load})
+            status = statuses.get(other.username, "online") if other.username in online else "offline"
+            items.append(
+                {**other.to_wire(), "online": other.username in online, "status": status, "load": load}
+            )
         return p.ok_ack(agents=items)
+
+    async def add_note(self, agent: Agent, note: p.AgentMessage) -> Dict[str, Any]:
+        """An internal note on a conversation of mine (admins: any): stored in the transcript with
+        sender `note` (so it is in the SQL log), shown to agents only, never to the visitor."""
+        conv = await self.store.get(note.conversation_id)
+        if conv is None:
+            raise ProtocolError("not_found", "no such conversation")
+        if conv.agent != agent.username and agent.role != "admin":
+            raise ProtocolError("forbidden", "notes go on your own conversations")
+        body = {
+            "sender": "note",
+            "text": note.text,
+            "lang": None,
+            "meta": {"agent": {"name": agent.display_name, "username": agent.username}},
+            "client_id": note.client_id,
+        }
+        stored, fresh = await self.store.append(conv.id, body, client_id=note.client_id)
+        if fresh:
+            wire = message_wire(stored, "agent")
+            for username in {conv.agent, agent.username} - {""}:
+                await self.announcer.to_agent(username, p.MESSAGE, wire)
+        return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
+
+    async def set_status(self, agent: Agent, status: str) -> Dict[str, Any]:
+        """online / away / busy: away and busy agents are not counted for the visitors' estimate
+        and the offline form, and take no transfers."""
+        await self.waiting.presence.set_status(agent.username, status)
+        self.waiting.request_update()
+        return p.ok_ack(status=status)
 
     async def transfer(self, agent: Agent, request: p.Transfer) -> Dict[str, Any]:
         conv = await self._own(agent, request.conversation_id)
@@ -166,6 +201,8 @@ class AgentDesk:
             raise ProtocolError("bad_request", "the conversation is already yours")
         if target.username not in await self.waiting.online():
             raise ProtocolError("offline", f"{target.display_name} is not online")
+        if target.username not in await self.waiting.available():
+            raise ProtocolError("offline", f"{target.display_name} is away or busy")
         try:
             await self.store.transition(conv, "transfer", receiver=Receiver(target.username, target.capacity))
         except Conflict as conflict:
@@ -207,10 +244,52 @@ class AgentDesk:
         await self.announcer.to_agent(owner, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
         return p.ok_ack()
 
+    async def offline_update(self, agent: Agent, update: d.OfflineUpdate) -> Dict[str, Any]:
+        """An offline message as a work item: assign it (to anyone, or nobody), mark it done or open
+        again. Kept in its `offline` field (and so in the SQL log)."""
+        conv = await self.store.get(update.conversation_id)
+        if conv is None or not conv.offline:
+            raise ProtocolError("not_found", "no such offline message")
+        item = dict(conv.offline)
+        if update.assign:
+            if update.assignee is not None and await self.users.get(update.assignee) is None:
+                raise ProtocolError("not_found", f"no agent {update.assignee}")
+            item["assignee"] = update.assignee
+        if update.done is not None:
+            item["done_at"], item["done_by"] = (time.time(), agent.username) if update.done else (None, None)
+        await self.store.set_fields(conv.id, offline=item)
+        return p.ok_ack(offline=item)
+
+    async def offline_reply(self, agent: Agent, reply: p.AgentMessage) -> Dict[str, Any]:
+        """Answer an offline message by email to its contact; the reply is kept with the item, which
+        becomes the replying agent's."""
+        conv = await self.store.get(reply.conversation_id)
+        if conv is None or not conv.offline:
+            raise ProtocolError("not_found", "no such offline message")
+        item = dict(conv.offline)
+        contact = str(item.get("contact") or "")
+        if not is_address(contact):
+            raise ProtocolError("invalid_state", "the visitor left no email address to reply to")
+        replies = list(item.get("replies") or [])
+        if any(r.get("client_id") == reply.client_id for r in replies):
+            return p.ok_ack(offline=item)  # a retry: sent once
+        try:
+            await self.mailer.send(contact, "Re: your message to our support team", reply.text)
+        except MailUnavailable as exc:
+            raise ProtocolError("unavailable", str(exc)) from None
+        except BadMail as exc:
+            raise ProtocolError("bad_request", str(exc)) from None
+        replies.append(
+            {"by": agent.username, "at": time.time(), "text": reply.text, "client_id": reply.client_id}
+        )
+        item.update(replies=replies, assignee=item.get("assignee") or agent.username)
+        await self.store.set_fields(conv.id, offline=item)
+        return p.ok_ack(offline=item)
+
     async def offline_messages(self, agent: Agent, _: None) -> Dict[str, Any]:
         items = []
         for cid in await self.store.offline_items():
             conv = await self.store.get(cid)
             if conv:
                 items.append(await self.packets.packet(conv, agent))
-        return p.ok_ack(items=items)
+        return p.ok_ack(items=items, email=self.mailer.configured)

@@ -28,6 +28,7 @@ from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
 from handoff.hours import parse_hours
 from handoff.http_edge import HttpAuth, HttpError, install_error_handler
+from handoff.mailer import Mailer
 from handoff.rasa_client import RasaClient
 from handoff.service import build_service
 from handoff.sockets import AgentNamespace, ChatNamespace
@@ -67,6 +68,7 @@ def create_app(
         canned=load_canned_replies(settings.canned_replies),
         hours=parse_hours(settings.hours, settings.timezone),
         timing=timing,
+        mailer=Mailer(settings.smtp_url),
     )
     sio.register_namespace(ChatNamespace(service, signer, settings.identity_secret))
     sio.register_namespace(AgentNamespace(service, signer))
@@ -100,7 +102,9 @@ def create_app(
             "status": "ok" if redis_ok else "degraded",
             "redis": redis_ok,
             "rasa": await rasa.healthy(),
-            "translator": bool(await translator.pairs()),
+            # running (it answers), and how many language pairs it can translate (0: no models)
+            "translator": bool(await translator.pairs()) or translator.reachable,
+            "translation_pairs": len(await translator.pairs()),
         }
         return response.json(body, status=200 if redis_ok else 503)
 

@@ -15,6 +15,7 @@ import weakref
 from typing import Any, Dict, List, Optional
 
 from handoff.announcer import Announcer
+from handoff.bot_context import escalation_context
 from handoff.rasa_client import BotReply, BotUnavailable, RasaClient
 from handoff.store import LiveConversation, Store
 from handoff.transcript import REQUEST_HUMAN_PAYLOAD, Transcript
@@ -60,7 +61,9 @@ class BotTurn:
             except BotUnavailable as exc:
                 log.warning("bot unavailable for %s: %s", conv.id, exc)
                 if stored["text"].strip() == REQUEST_HUMAN_PAYLOAD:
-                    await self.waiting.escalate(conv, {"reason": "requested", "source": "service"})
+                    context = escalation_context(await self.store.messages(conv.id), conv.language)
+                    escalation = {"reason": "requested", "source": "service", **context}
+                    await self.waiting.escalate(conv, escalation)
                 else:
                     await self.transcript.system(conv, "bot_unavailable")
                 return

@@ -22,6 +22,7 @@
 | `DATABASE_URL` | sqlite file `<data dir>/log.db` | the SQL conversation log (handoff/analytics), e.g. `postgresql+psycopg://user@host/db` |
 | `HANDOFF_RETENTION_DAYS` | 0 (keep) | transcripts older than this are anonymised or deleted (handoff/analytics/privacy.py) |
 | `HANDOFF_RETENTION_MODE` | anonymise | `anonymise` (keep the conversation rows, drop texts) or `delete` |
+| `SMTP_URL` | (none: no email) | the mail server, e.g. `smtp+starttls://user:pass@mail.example:587?from=support@shop.example` (handoff/mailer.py) |
 | `HANDOFF_FCR_WINDOW_DAYS` | 7 | FCR: days without a repeat contact on the same topic (docs/metrics.md) |
 """
 
@@ -86,6 +87,7 @@ class Settings:
     retention_days: int = 0
     retention_mode: str = "anonymise"
     fcr_window_days: int = 7
+    smtp_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -115,6 +117,7 @@ class Settings:
             retention_days=_int(env, "HANDOFF_RETENTION_DAYS", 0),
             retention_mode=_choice(env, "HANDOFF_RETENTION_MODE", ("anonymise", "delete")),
             fcr_window_days=_int(env, "HANDOFF_FCR_WINDOW_DAYS", 7, 1),
+            smtp_url=env.get("SMTP_URL") or None,
         )
 
     @property

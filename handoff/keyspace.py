@@ -18,6 +18,8 @@ that connect on first use.
 | `offline` | sorted set | conversations closed through the offline form, score = time |
 | `presence` | sorted set | `<username>|<socket id>` -> last heartbeat (per service process) |
 | `agents:last_seen` | hash | username -> last heartbeat of any of their sockets |
+| `canned:edits` | hash | admins' changes to canned replies: `<id>|<lang>` -> JSON (handoff/canned.py) |
+| `agents:status` | hash | username -> `online`, `away` or `busy`, as the agent set it (none: `online`) |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
 | `active` | sorted set | conversations by last message time (to end idle bot conversations) |
@@ -45,6 +47,8 @@ QUEUE = "queue"
 OFFLINE = "offline"
 PRESENCE = "presence"
 LAST_SEEN = "agents:last_seen"
+AGENT_STATUS = "agents:status"
+CANNED_EDITS = "canned:edits"
 WAITS = "waits"
 RECENT_WAITS = 20
 SWEEPER_LOCK = "lock:sweeper"

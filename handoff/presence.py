@@ -49,6 +49,14 @@ class Presence:
             online[user] = online.get(user, 0) + 1
         return online
 
+    async def set_status(self, username: str, status: str) -> None:
+        """`online`, `away` or `busy` (handoff/protocol.py AGENT_STATUSES), as the agent set it."""
+        await self.redis.hset(keyspace.AGENT_STATUS, username, status)
+
+    async def statuses(self) -> Dict[str, str]:
+        """username -> status, for the agents who set one (the others are `online`)."""
+        return dict(await self.redis.hgetall(keyspace.AGENT_STATUS))
+
     async def last_seen(self) -> Dict[str, float]:
         return {k: float(v) for k, v in (await self.redis.hgetall(keyspace.LAST_SEEN)).items()}
 

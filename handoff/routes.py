@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
+from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agent_desk import AgentDesk
 from handoff.visitor_desk import VisitorDesk
@@ -36,6 +37,7 @@ CHAT_ROUTES: Dict[str, Route] = {
     "set_language": Route(p.chosen_language, VisitorDesk.set_language),
     "leave": Route(p.empty, VisitorDesk.leave),
     "rate": Route(p.Rating.parse, VisitorDesk.rate),
+    "email_transcript": Route(d.email_address, VisitorDesk.email_transcript),
 }
 
 AGENT_ROUTES: Dict[str, Route] = {
@@ -51,6 +53,14 @@ AGENT_ROUTES: Dict[str, Route] = {
     "handback": Route(p.conversation_ref, AgentDesk.handback),
     "close": Route(p.Close.parse, AgentDesk.close),
     "offline_messages": Route(p.empty, AgentDesk.offline_messages),
+    "set_status": Route(d.agent_status, AgentDesk.set_status),
+    "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
+    "offline_update": Route(d.OfflineUpdate.parse, AgentDesk.offline_update),
+    "offline_reply": Route(p.AgentMessage.parse, AgentDesk.offline_reply),
+    "supervise": Route(p.empty, AgentDesk.supervise),
+    "canned_save": Route(d.CannedEdit.parse, AgentDesk.canned_save),
+    "canned_delete": Route(d.CannedEdit.parse_key, AgentDesk.canned_delete),
+    "take_over": Route(p.conversation_ref, AgentDesk.take_over),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

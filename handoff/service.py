@@ -15,7 +15,7 @@ handoff/sockets.py dispatches socket events to the desks through the table in ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any, List, Optional
 
 from redis.asyncio import Redis
 
@@ -25,6 +25,7 @@ from handoff.announcer import Announcer
 from handoff.bot_turn import BotTurn
 from handoff.canned import CannedReply
 from handoff.hours import OpeningHours
+from handoff.mailer import Mailer
 from handoff.packets import Packets
 from handoff.presence import Presence
 from handoff.rasa_client import RasaClient
@@ -61,7 +62,9 @@ def build_service(
     canned: List[CannedReply],
     hours: OpeningHours,
     timing: Timing,
+    mailer: Optional[Mailer] = None,
 ) -> Service:
+    mailer = mailer or Mailer(None)
     store, presence, users = Store(redis), Presence(redis), UserStore(redis)
     announcer = Announcer(sio)
     transcript = Transcript(store, announcer, texts)
@@ -77,7 +80,7 @@ def build_service(
         waiting=waiting,
         bot=bot,
         packets=packets,
-        visitors=VisitorDesk(store, announcer, transcript, waiting, bot, packets),
-        agents=AgentDesk(store, users, announcer, transcript, waiting, packets, canned),
+        visitors=VisitorDesk(store, announcer, transcript, waiting, bot, packets, mailer),
+        agents=AgentDesk(store, users, announcer, transcript, waiting, packets, canned, mailer),
         sweeper=Sweeper(store, presence, users, transcript, waiting, timing),
     )

@@ -24,6 +24,7 @@ class LiveTranslator:
         self._client = httpx.AsyncClient(timeout=timeout)
         self._pairs: Optional[Set[Tuple[str, str]]] = None
         self._pairs_at = 0.0
+        self.reachable = False  # the service answered its last /health (it may have no models)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -34,8 +35,11 @@ class LiveTranslator:
         if self._pairs is None or now - self._pairs_at > self.pairs_ttl:
             try:
                 health = (await self._client.get(self.base_url + "/health", timeout=2.0)).json()
+                self.reachable = True
                 self._pairs = pairs_from_health(health)
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            except httpx.HTTPError:
+                self.reachable, self._pairs = False, set()
+            except (ValueError, KeyError, TypeError):
                 self._pairs = set()
             self._pairs_at = now
         return self._pairs

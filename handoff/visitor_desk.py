@@ -11,13 +11,17 @@ from typing import Any, Dict, Optional
 
 from handoff import protocol as p
 from handoff.announcer import Announcer
+from handoff.bot_context import escalation_context
 from handoff.bot_turn import BotTurn
+from handoff.mailer import BadMail, Mailer, MailUnavailable
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
 from handoff.state import State
 from handoff.store import Store, VisitorTurn
 from handoff.transcript import Transcript
 from handoff.waiting import WaitingLine
+
+MAX_TRANSCRIPT_EMAILS = 3
 
 
 class VisitorDesk:
@@ -29,9 +33,11 @@ class VisitorDesk:
         waiting: WaitingLine,
         bot: BotTurn,
         packets: Packets,
+        mailer: Optional[Mailer] = None,
     ) -> None:
         self.store, self.announcer, self.transcript = store, announcer, transcript
         self.waiting, self.bot, self.packets = waiting, bot, packets
+        self.mailer = mailer or Mailer(None)
 
     async def session(self, vid: str, last_seq: int, known_cid: Optional[str] = None) -> Dict[str, Any]:
         """The `session` event (without the token): the latest conversation after `last_seq`."""
@@ -43,7 +49,7 @@ class VisitorDesk:
         return {
             "visitor_id": vid,
             "conversation_id": conv.id if conv else None,
-            "messages": [message_wire(m, "visitor") for m in messages],
+            "messages": [message_wire(m, "visitor") for m in messages if m["sender"] != "note"],
             "status": await self.waiting.status(conv),
         }
 
@@ -58,6 +64,8 @@ class VisitorDesk:
     async def _after_message(self, turn: VisitorTurn) -> None:
         conv, stored = turn.conversation, turn.message
         await self.announcer.to_visitor(conv.visitor_id, p.MESSAGE, message_wire(stored, "visitor"))
+        if turn.created:  # a new conversation (after a closed one): the widget leaves "ended"
+            await self.waiting.publish_status(conv)
         if conv.state is State.BOT:
             await self.bot.run(conv, stored, turn.chosen_language)
         elif conv.state is State.ASSIGNED and conv.agent:
@@ -69,7 +77,9 @@ class VisitorDesk:
     async def request_human(self, vid: str, _: None) -> Dict[str, Any]:
         conv, _created = await self.store.open_or_create(vid)
         if conv.state is State.BOT:
-            escalation = {"reason": "requested", "source": "service", "language": conv.language}
+            # The bot's context (intents tried, FAQ topic) goes with it, as in the bot's own event.
+            context = escalation_context(await self.store.messages(conv.id), conv.language)
+            escalation = {"reason": "requested", "source": "service", "language": conv.language, **context}
             await self.waiting.escalate(conv, escalation)
         return p.ok_ack(state=conv.state.value, conversation_id=conv.id)
 
@@ -104,7 +114,8 @@ class VisitorDesk:
     async def history(self, vid: str, after: int) -> Dict[str, Any]:
         cid = await self.store.latest_conversation_id(vid)
         messages = await self.store.messages(cid, after) if cid else []
-        return p.ok_ack(conversation_id=cid, messages=[message_wire(m, "visitor") for m in messages])
+        shown = [message_wire(m, "visitor") for m in messages if m["sender"] != "note"]  # notes: agents only
+        return p.ok_ack(conversation_id=cid, messages=shown)
 
     async def typing(self, vid: str, typing: bool) -> None:
         cid = await self.store.open_conversation_id(vid)
@@ -164,4 +175,37 @@ class VisitorDesk:
             "at": time.time(),
         }
         await self.store.set_fields(conv.id, rating=value)
+        if conv.agent:  # the agent who had the chat sees the rating in its packet
+            agent = await self.waiting.users.get(conv.agent)
+            rated = await self.store.get(conv.id)
+            if agent is not None and rated is not None:
+                conv = rated
+                packet = await self.packets.packet(conv, agent)
+                await self.announcer.to_agent(agent.username, p.CONVERSATION, packet)
+        return p.ok_ack(conversation_id=conv.id)
+
+    async def email_transcript(self, vid: str, email: str) -> Dict[str, Any]:
+        """The visitor's latest conversation, as they saw it (no agents' notes), to `email`; at most
+        MAX_TRANSCRIPT_EMAILS times per conversation."""
+        cid = await self.store.latest_conversation_id(vid)
+        conv = await self.store.get(cid) if cid else None
+        if conv is None:
+            raise ProtocolError("invalid_state", "there is no conversation to send yet")
+        sent = int(conv.raw.get("transcript_emails") or 0)
+        if sent >= MAX_TRANSCRIPT_EMAILS:
+            raise ProtocolError("invalid_state", "the transcript was already sent by email")
+        lines = []
+        for m in await self.store.messages(conv.id):
+            if m["sender"] == "note":
+                continue
+            who = ((m.get("meta") or {}).get("agent") or {}).get("name") or m["sender"].capitalize()
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(m.get("at") or 0))
+            lines.append(f"[{when} UTC] {who}: {m['text']}")
+        try:
+            await self.mailer.send(email, "Your chat transcript", "\n".join(lines) + "\n")
+        except MailUnavailable as exc:
+            raise ProtocolError("unavailable", str(exc)) from None
+        except BadMail as exc:
+            raise ProtocolError("bad_request", str(exc)) from None
+        await self.store.set_fields(conv.id, transcript_emails=sent + 1)
         return p.ok_ack(conversation_id=conv.id)

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
+from handoff.bot_context import button_titles, shown_text
 from handoff.hours import OpeningHours
 from handoff.presence import Presence
 from handoff.state import State
@@ -34,6 +35,7 @@ QUEUE_UPDATE_DELAY = 0.05  # seconds: queue changes within this window are annou
 @dataclass
 class QueueSnapshot:
     online: Dict[str, int]  # username -> live sockets
+    available: Dict[str, int]  # those online whose status is `online` (not away, not busy)
     offline: bool  # no agent online, or outside opening hours
     mean_wait: float  # seconds, the last 20 waits (or the default)
     entries: List[Tuple[LiveConversation, float]]  # queued conversations with queued_at, in order
@@ -93,17 +95,26 @@ class WaitingLine:
     async def online(self) -> Dict[str, int]:
         return await self.presence.online_agents(self.timing.stale_after)
 
-    async def is_offline(self, online: Optional[Dict[str, int]] = None) -> bool:
-        if not self.hours.is_open(datetime.now(UTC)):
-            return True
+    async def available(self, online: Optional[Dict[str, int]] = None) -> Dict[str, int]:
+        """The online agents who take chats: status `online` (set by the agent; away and busy do not)."""
         if online is None:
             online = await self.online()
-        return not online
+        statuses = await self.presence.statuses()
+        return {user: n for user, n in online.items() if statuses.get(user, "online") == "online"}
+
+    async def is_offline(self, available: Optional[Dict[str, int]] = None) -> bool:
+        """No one takes chats now: outside opening hours, or no agent online and available."""
+        if not self.hours.is_open(datetime.now(UTC)):
+            return True
+        if available is None:
+            available = await self.available()
+        return not available
 
     async def snapshot(self, with_entries: bool = True) -> QueueSnapshot:
         """Everything queue views and waiting visitors' statuses need, read once. Without entries
         (one visitor's status) the queued conversations themselves are not read."""
         online = await self.online()
+        available = await self.available(online)
         waits = await self.store.recent_waits()
         queue = await self.store.queue() if with_entries else []
         convs = await self.store.get_many([cid for cid, _ in queue])
@@ -114,13 +125,14 @@ class WaitingLine:
         ]
         return QueueSnapshot(
             online=online,
-            offline=await self.is_offline(online),
+            available=available,
+            offline=await self.is_offline(available),
             mean_wait=sum(waits) / len(waits) if waits else float(self.timing.default_wait),
             entries=entries,
         )
 
     def queued_status(self, snapshot: QueueSnapshot, position: int) -> Dict[str, Any]:
-        eta = math.ceil(position * snapshot.mean_wait / max(1, len(snapshot.online)))
+        eta = math.ceil(position * snapshot.mean_wait / max(1, len(snapshot.available)))
         return p.Status(State.QUEUED.value, position, eta, None, snapshot.offline).to_wire()
 
     async def status(self, conv: Optional[LiveConversation]) -> Dict[str, Any]:
@@ -151,7 +163,8 @@ class WaitingLine:
         """conversation id -> the visitor's latest words (among the last 10 messages), one round trip."""
         previews = {}
         for conv, messages in zip(convs, await self.store.latest_messages(convs, 10), strict=True):
-            texts = [m["text"] for m in messages if m["sender"] == "visitor"]
+            titles = button_titles(messages)  # a tapped button shows as its title, not `/deny`
+            texts = [shown_text(m, titles) for m in messages if m["sender"] == "visitor"]
             previews[conv.id] = texts[-1][:PREVIEW_CHARS] if texts else ""
         return previews
 

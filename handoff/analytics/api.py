@@ -1,7 +1,8 @@
 """The admin HTTP API for analytics and privacy (a Sanic Blueprint registered by handoff/app.py).
 
 Every route needs `Authorization: Bearer <agent token>` (from POST /api/login) of an agent whose
-role is `admin`: 401 without a valid token, 403 for other agents.
+role is `admin` (401 without a valid token, 403 for other agents), but the past conversations,
+which every agent may read.
 
 | route | what |
 |---|---|
@@ -10,6 +11,8 @@ role is `admin`: 401 without a valid token, 403 for other agents.
 | `GET /api/privacy/export?customer=ID` | everything about one customer (handoff/analytics/privacy.py) |
 | `POST /api/privacy/delete` `{"customer": ID}` | erase one customer everywhere |
 | `POST /api/privacy/retention` `{"days"?: N, "mode"?: "anonymise"\\|"delete"}` | apply the retention period now |
+| `GET /api/conversations?q=&visitor=&language=&topic=&outcome=&from=&to=` | past conversations (any agent; handoff/analytics/search.py) |
+| `GET /api/conversations/<id>` | one past conversation whole (any agent) |
 
 Authentication and errors go through the service's HTTP edge (handoff/http_edge.py). SQL runs in a
 worker thread, so the event loop keeps serving chats meanwhile.
@@ -28,7 +31,7 @@ from sanic.request import Request
 from sqlalchemy import func, select
 
 from handoff import keyspace
-from handoff.analytics import db, metrics, privacy
+from handoff.analytics import db, metrics, privacy, search
 from handoff.analytics.models import Event
 from handoff.analytics.retention import apply_retention
 from handoff.http_edge import HttpAuth, HttpError
@@ -54,6 +57,39 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
     admin_only = auth.requires_agent(
         role="admin", denied="only administrators can see analytics and privacy tools"
     )
+
+    any_agent = auth.requires_agent()
+
+    @bp.get("/api/conversations")
+    @any_agent
+    async def past_conversations(request: Request) -> Any:
+        try:
+            query = search.SearchQuery.parse({k: request.args.get(k, "") for k in request.args})
+        except search.SearchError as exc:
+            raise HttpError(400, "bad_request", str(exc)) from None
+        eng = await engine()
+
+        def run() -> Any:
+            with db.sessions(eng)() as session:
+                return search.search(session, query)
+
+        return response.json({"conversations": await asyncio.to_thread(run), "limit": search.MAX_RESULTS})
+
+    @bp.get("/api/conversations/<cid:str>")
+    @any_agent
+    async def past_conversation(request: Request, cid: str) -> Any:
+        if not search.TOKEN.match(cid):
+            raise HttpError(400, "bad_request", "not a conversation id")
+        eng = await engine()
+
+        def run() -> Any:
+            with db.sessions(eng)() as session:
+                return search.conversation(session, cid)
+
+        found = await asyncio.to_thread(run)
+        if found is None:
+            raise HttpError(404, "not_found", "no such conversation in the log")
+        return response.json({"conversation": found})
 
     @bp.get("/api/analytics/report")
     @admin_only

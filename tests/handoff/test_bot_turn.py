@@ -71,7 +71,10 @@ async def test_rasa_down_offers_a_person_and_the_button_escalates_without_rasa(l
     ack = await visitor.say(notice["meta"]["buttons"][0]["payload"])
     await visitor.wait_state("queued")
     conv = await live.service.store.get(ack["conversation_id"])
-    assert conv.escalation == {"reason": "requested", "source": "service"}
+    assert (conv.escalation["reason"], conv.escalation["source"]) == ("requested", "service")
+    # What the visitor wrote and tapped goes with it (the button's title, not its payload).
+    tried = [t["text"] for t in conv.escalation["intents_tried"]]
+    assert tried == ["എന്റെ ഓർഡർ എവിടെ?", notice["meta"]["buttons"][0]["title"]], tried
 
 
 class CountingRedis(redis.asyncio.Redis):

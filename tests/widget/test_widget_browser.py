@@ -346,8 +346,8 @@ async def test_bengali_on_a_phone_with_an_agent(stack: Dict[str, Any], browser: 
         )
         await shot(page, "phone-bn-agent")
         assert await accessibility_problems(visit) == []
-        # Full screen: Tab from the last control wraps to the first (the page behind is covered).
-        await chat.get_by_role("button", name="চ্যাট শেষ করুন").focus()
+        # Full screen: Tab from the last control (Send, under "End chat") wraps to the first.
+        await chat.get_by_role("button", name="পাঠান").focus()
         await page.keyboard.press("Tab")
         await expect(chat.get_by_role("combobox", name="ভাষা")).to_be_focused()
         # The close button (named in Bengali) closes the full-screen panel; focus returns to the launcher.
@@ -427,6 +427,7 @@ async def test_translated_agent_reply_shows_a_notice_and_the_original(
         await shot(visit.page, "desktop-bn-translated")
         # The visitor ends the chat; the rating form appears in Bengali.
         await chat.get_by_role("button", name="চ্যাট শেষ করুন").click()
+        await chat.get_by_role("button", name="হ্যাঁ, শেষ করুন").click()  # asked first
         await expect(chat.locator("form.nw-rating")).to_contain_text("চ্যাটটি কেমন ছিল?")
     finally:
         if agent is not None:

@@ -257,3 +257,86 @@ describe('packet', () => {
     );
   });
 });
+
+// --- issue 12 -------------------------------------------------------------------
+
+import {
+  buttonTitles as consoleButtonTitles,
+  endedMark,
+  languageWarning,
+  tappedTitle,
+  visitorName,
+} from '../console/src/logic.js';
+
+describe('issue 12: what agents read', () => {
+  it('names the visitor by the pre-chat name, else by id', () => {
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: { name: 'Rahim', email: 'r@x.y' } } }), 'Rahim');
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: null } }), 'v_1');
+    assert.equal(visitorName({ visitor: { visitor_id: 'v_1', info: { name: '  ' } } }), 'v_1');
+  });
+
+  it('shows a tapped button by its title', () => {
+    const messages = [
+      { sender: 'bot', text: 'Did that help?', meta: { buttons: [{ title: 'Yes', payload: '/affirm' }, { title: 'No', payload: '/deny' }] } },
+      { sender: 'visitor', text: '/deny' },
+      { sender: 'visitor', text: 'typed' },
+    ];
+    const titles = consoleButtonTitles(messages);
+    assert.equal(tappedTitle(messages[1], titles), 'No');
+    assert.equal(tappedTitle(messages[2], titles), null);
+    assert.equal(tappedTitle({ sender: 'bot', text: '/deny' }, titles), null);
+  });
+
+  it('marks a transferred chat as transferred, not ended', () => {
+    assert.equal(endedMark('transferred'), 'transferred');
+    assert.equal(endedMark('closed'), 'closed');
+    assert.equal(endedMark('something'), 'ended');
+  });
+
+  it('warns when the transfer target does not speak the language', () => {
+    assert.match(languageWarning({ username: 'ravi', display_name: 'Ravi', languages: ['en'] }, 'bn'), /Ravi does not speak Bengali/);
+    assert.equal(languageWarning({ username: 'asha', languages: ['bn', 'en'] }, 'bn'), '');
+  });
+});
+
+import { DEFAULT_SETTINGS, loadSettings, newEntries, saveSettings, titleWithCount } from '../console/src/alerts.js';
+
+describe('issue 12: alerts', () => {
+  it('keeps the alert settings, each can be turned off', () => {
+    const data = new Map();
+    const storage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+    assert.deepEqual(loadSettings(storage), DEFAULT_SETTINGS);
+    saveSettings(storage, { sound: false, desktop: true, title: false });
+    assert.deepEqual(loadSettings(storage), { sound: false, desktop: true, title: false });
+    assert.deepEqual(loadSettings({ getItem: () => '{broken' }), DEFAULT_SETTINGS);
+  });
+
+  it('counts in the title and finds new queue entries', () => {
+    assert.equal(titleWithCount('Nimbus', 3, true), '(3) Nimbus');
+    assert.equal(titleWithCount('Nimbus', 3, false), 'Nimbus');
+    assert.equal(titleWithCount('Nimbus', 0, true), 'Nimbus');
+    const fresh = newEntries(new Set(['c_1']), [{ conversation_id: 'c_1' }, { conversation_id: 'c_2' }]);
+    assert.deepEqual(fresh.map((e) => e.conversation_id), ['c_2']);
+  });
+});
+
+import { nextConversation, shortcutFor } from '../console/src/shortcuts.js';
+
+describe('issue 12: keyboard shortcuts', () => {
+  it('reads Alt+N, Alt+C, Alt+X only', () => {
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyN', key: 'n' }), 'next');
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyC', key: 'c' }), 'claim');
+    assert.equal(shortcutFor({ altKey: true, code: 'KeyX', key: '≈' }), 'close'); // layouts that change the key
+    assert.equal(shortcutFor({ altKey: true, ctrlKey: true, code: 'KeyN' }), null);
+    assert.equal(shortcutFor({ altKey: false, code: 'KeyN' }), null);
+  });
+
+  it('goes to an unread chat first, else the next one', () => {
+    const convs = { a: { unread: 0 }, b: { unread: 0 }, c: { unread: 2 }, d: { unread: 0, ended: { reason: 'closed' } } };
+    const get = (id) => convs[id];
+    assert.equal(nextConversation(['a', 'b', 'c', 'd'], get, 'a'), 'c');
+    convs.c.unread = 0;
+    assert.equal(nextConversation(['a', 'b', 'c', 'd'], get, 'c'), 'a'); // wraps, skips the ended one
+    assert.equal(nextConversation([], get, null), null);
+  });
+});

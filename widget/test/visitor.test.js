@@ -188,9 +188,15 @@ describe('status', () => {
       'You are number 2 in the queue.',
       'Estimated wait: 4 min.',
     ]);
-    assert.deepEqual(statusLines({ state: 'queued', position: 1, eta_seconds: 240, offline: true }, 'en'), [
+    // Offline (no one available): no place in the queue (issue 12, defect 7).
+    assert.deepEqual(statusLines({ state: 'queued', position: 8, eta_seconds: 240, offline: true }, 'en'), [
       'Waiting for a person.',
-      'You are number 1 in the queue.',
+    ]);
+    // Bengali status in Bengali digits, as the bot's Bengali answers.
+    assert.deepEqual(statusLines({ state: 'queued', position: 12, eta_seconds: 600, offline: false }, 'bn'), [
+      'একজন মানুষের জন্য অপেক্ষা করছেন।',
+      'সারিতে আপনার অবস্থান ১২।',
+      'আনুমানিক অপেক্ষা: ১০ মিনিট।',
     ]);
     assert.deepEqual(statusLines({ state: 'assigned', agent: { name: 'Asha' } }, 'bn'), ['আপনি Asha-এর সাথে চ্যাট করছেন।']);
     assert.deepEqual(statusLines({ state: 'closed' }, 'ml'), ['സംഭാഷണം അവസാനിച്ചു.']);
@@ -202,7 +208,8 @@ describe('status', () => {
     assert.equal(formatEta(45, 'en'), '45 s');
     assert.equal(formatEta(61, 'en'), '2 min');
     assert.equal(formatEta(-5, 'en'), '0 s');
-    assert.equal(formatEta(120, 'bn'), '2 মিনিট');
+    assert.equal(formatEta(120, 'bn'), '২ মিনিট');
+    assert.equal(formatEta(120, 'ml'), '2 മിനിറ്റ്');
   });
 });
 

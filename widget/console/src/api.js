@@ -75,3 +75,16 @@ export async function me(token) {
   if (!response.ok) throw new ApiError(body.error || 'http', `HTTP ${response.status}`, response.status);
   return body;
 }
+
+/** GET `path` with the agent's token -> the JSON body; throws ApiError with the service's message. */
+export async function getJson(path, token) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ApiError('network', 'The service cannot be reached.', 0);
+  }
+  const body = await readJson(response);
+  if (!response.ok) throw new ApiError(body.error || 'http', body.message || `HTTP ${response.status}`, response.status);
+  return body;
+}

@@ -34,6 +34,7 @@ const UNASSIGNED = {
   handed_back: 'Handed back to the bot',
   requeued: 'Returned to the queue',
   visitor_left: 'The visitor left',
+  taken_over: 'Taken over by a supervisor',
 };
 
 export function reasonLabel(reason) {
@@ -185,6 +186,8 @@ export function senderLabel(message) {
       return (meta.agent && meta.agent.name) || 'Agent';
     case 'system':
       return 'System';
+    case 'note':
+      return `Note by ${(meta.agent && meta.agent.name) || 'an agent'} (agents only)`;
     default:
       return String((message && message.sender) || '');
   }
@@ -280,4 +283,52 @@ export function resolutionLabel(resolution) {
   const code = typeof resolution === 'string' ? resolution : resolution.code;
   const known = RESOLUTIONS.find((r) => r.code === code);
   return known ? known.label : String(code || '').replace(/_/g, ' ');
+}
+
+/** `payload -> title` of every button offered in `messages` (a tapped button is stored as its payload). */
+export function buttonTitles(messages) {
+  const titles = new Map();
+  for (const m of messages || []) {
+    for (const b of (m && m.meta && m.meta.buttons) || []) {
+      if (b && typeof b.payload === 'string' && typeof b.title === 'string' && b.title.trim()) titles.set(b.payload, b.title);
+    }
+  }
+  return titles;
+}
+
+/** What the visitor tapped ("No") instead of the payload ("/deny"); null for typed text. */
+export function tappedTitle(message, titles) {
+  if (!message || message.sender !== 'visitor' || !titles) return null;
+  return titles.get(String(message.text ?? '')) ?? null;
+}
+
+/** How agents name a visitor: the pre-chat name when given (unverified), else the visitor id. */
+export function visitorName(packet) {
+  const visitor = (packet && packet.visitor) || {};
+  const name = visitor.info && typeof visitor.info.name === 'string' ? visitor.info.name.trim() : '';
+  return name || visitor.visitor_id || (packet && packet.conversation_id) || 'Visitor';
+}
+
+const ENDED_MARKS = {
+  transferred: 'transferred',
+  transfer: 'transferred',
+  handed_back: 'with the bot',
+  handback: 'with the bot',
+  requeued: 'back in queue',
+  visitor_left: 'visitor left',
+  taken_over: 'taken over',
+  closed: 'closed',
+};
+
+/** The short mark of a conversation that is no longer mine, by why it left ("transferred", not "ended"). */
+export function endedMark(reason) {
+  return ENDED_MARKS[reason] || 'ended';
+}
+
+/** A warning when `target` (an AGENT) does not list the conversation's language, else ''. */
+export function languageWarning(target, language) {
+  if (!target || !language) return '';
+  if ((target.languages || []).includes(language)) return '';
+  const name = target.display_name || target.username;
+  return `${name} does not speak ${languageLabel(language)}: the chat will be machine-translated for them.`;
 }

@@ -2,17 +2,24 @@
 // The protocol is docs/protocol.md (HTTP + namespace `/agent`).
 
 import './console.css';
+import { Alerts } from './alerts.js';
 import { ApiError, clearToken, loadToken, login as apiLogin, me, saveToken } from './api.js';
 import { analyticsView } from './view-analytics.js';
 import { el } from './dom.js';
-import { newClientId } from './logic.js';
+import { languageLabel, newClientId, visitorName } from './logic.js';
 import { AgentSocket } from './socket.js';
 import { Store } from './store.js';
 import { listView } from './view-list.js';
 import { loginView } from './view-login.js';
 import { offlineView } from './view-offline.js';
+import { pastView } from './view-past.js';
+import { SHORTCUT_HELP } from './shortcuts.js';
+import { installWork } from './work.js';
 import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
+import { statusView } from './view-status.js';
+import { supervisorView } from './view-supervisor.js';
+import { cannedAdminView } from './view-canned-admin.js';
 
 const QUEUE_REFRESH_MS = 5000;
 const VISITOR_TYPING_TIMEOUT_MS = 8000;
@@ -22,6 +29,8 @@ let socket = null;
 let timers = [];
 const cannedCache = new Map();
 const typingTimers = new Map();
+const claiming = new Set(); // my own claims in flight: their `conversation` event is no transfer
+const alerts = new Alerts({ storage: window.localStorage, baseTitle: document.title || 'Nimbus agent console' });
 
 // --- actions: everything the views may ask for ------------------------------
 
@@ -45,7 +54,13 @@ const actions = {
   },
 
   async claim(id) {
-    const ack = await socket.request('claim', { conversation_id: id });
+    claiming.add(id);
+    let ack;
+    try {
+      ack = await socket.request('claim', { conversation_id: id });
+    } finally {
+      setTimeout(() => claiming.delete(id), 2000);
+    }
     store.upsertPacket(ack.conversation);
     store.setActive(id);
     refreshQueue();
@@ -74,13 +89,11 @@ const actions = {
     store.setTranslation(id, ack.translation);
   },
 
+  /** Fetched each time the list opens: admins may have changed them meanwhile (a small list). */
   async cannedReplies(language) {
-    const key = language || '';
-    if (!cannedCache.has(key)) {
-      const ack = await socket.request('canned_replies', language ? { language } : {});
-      cannedCache.set(key, ack.replies || []);
-    }
-    return cannedCache.get(key);
+    const ack = await socket.request('canned_replies', language ? { language } : {});
+    cannedCache.set(language || '', ack.replies || []);
+    return cannedCache.get(language || '');
   },
 
   async agents() {
@@ -107,6 +120,7 @@ const actions = {
 
   async loadOffline() {
     const ack = await socket.request('offline_messages', {});
+    store.offlineEmail = Boolean(ack.email);
     store.setOfflineItems(ack.items || []);
   },
 
@@ -129,6 +143,7 @@ const actions = {
   toggleOriginals(id, value) {
     store.toggleOriginals(id, value);
   },
+
 };
 
 async function deliver(id, clientId, text) {
@@ -150,10 +165,25 @@ async function refreshQueue() {
   }
 }
 
+const work = installWork({
+  store,
+  actions,
+  alerts,
+  request: (event, payload, options) => socket.request(event, payload, options),
+  connected: () => Boolean(socket),
+  hidden: () => consoleNode.hidden,
+  panes: { get: (id) => panes.get(id) },
+  notice: (text) => notice(text),
+  cannedCache,
+  claiming,
+  views: () => ({ status: statusControls, past }),
+});
+
 // --- server events ----------------------------------------------------------
 
 const handlers = {
   agent_session(payload) {
+    work.onSession(payload);
     store.setAgent(payload.agent);
     store.replaceConversations(payload.conversations || []);
     store.setQueue(payload.queue || []);
@@ -162,10 +192,18 @@ const handlers = {
     store.setQueue((payload && payload.queue) || []);
   },
   message(message) {
+    const conv = message && store.get(message.conversation_id);
+    if (conv && !conv.ended && message.sender === 'visitor' && (store.activeId !== conv.id || !alerts.looking())) {
+      alerts.alert('message', `${visitorName(conv.packet)}: ${message.text}`, conv.id);
+    }
     store.addMessage(message);
     if (message && message.sender === 'visitor') clearVisitorTyping(message.conversation_id);
   },
   conversation(packet) {
+    if (!packet || (!store.get(packet.conversation_id) && packet.state !== 'assigned')) return; // dismissed
+    if (packet && !store.get(packet.conversation_id) && !claiming.has(packet.conversation_id) && packet.state === 'assigned') {
+      alerts.alert('transferred', `A ${languageLabel(packet.language)} chat was transferred to you: ${visitorName(packet)}`, packet.conversation_id);
+    }
     store.upsertPacket(packet);
   },
   unassigned(payload) {
@@ -213,9 +251,16 @@ const agentLabel = el('span', { class: 'nc-agent' });
 const connection = el('span', { class: 'nc-connection', attrs: { role: 'status' } });
 const noticeLine = el('p', { class: 'nc-notice', attrs: { role: 'alert' } });
 const queue = queueView(store, actions);
+const statusControls = statusView(alerts, actions);
 const list = listView(store, actions);
 const offline = offlineView(store, actions);
 const analytics = analyticsView(loadToken); // admin role only (the API checks it too)
+const past = pastView(loadToken);
+const supervisor = supervisorView(actions);
+const cannedAdmin = cannedAdminView(actions);
+const cannedButton = el('button', { class: 'nc-btn', text: 'Canned replies', attrs: { type: 'button', hidden: true }, on: { click: () => actions.showCannedAdmin() } });
+const supervisorButton = el('button', { class: 'nc-btn', text: 'Supervisor', attrs: { type: 'button', hidden: true }, on: { click: () => actions.showSupervisor() } });
+const pastButton = el('button', { class: 'nc-btn', text: 'Past conversations', attrs: { type: 'button' }, on: { click: () => actions.showPast() } });
 const analyticsButton = el('button', {
   class: 'nc-btn',
   text: 'Analytics',
@@ -232,12 +277,20 @@ const consoleNode = el('div', { class: 'nc-console', attrs: { hidden: true } }, 
     noticeLine,
     agentLabel,
     connection,
+    statusControls.node,
+    pastButton,
+    supervisorButton,
+    cannedButton,
     analyticsButton,
     el('button', { class: 'nc-btn', text: 'Log out', attrs: { type: 'button' }, on: { click: () => actions.logout() } }),
   ]),
   el('div', { class: 'nc-layout' }, [
-    el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [queue.node, list.node]),
-    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, analytics.node]),
+    el('nav', { class: 'nc-sidebar', attrs: { 'aria-label': 'Queue and conversations' } }, [
+      queue.node,
+      list.node,
+      el('p', { class: 'nc-note nc-shortcuts', text: SHORTCUT_HELP }),
+    ]),
+    el('main', { class: 'nc-main' }, [placeholder, panesNode, offline.node, past.node, supervisor.node, cannedAdmin.node, analytics.node]),
   ]),
 ]);
 root.replaceChildren(login.node, consoleNode);
@@ -272,12 +325,19 @@ function showActive() {
   panesNode.hidden = !panes.has(store.activeId);
   offline.show(store.activeId === 'offline');
   analytics.show(store.activeId === 'analytics');
+  past.show(store.activeId === 'past');
+  supervisor.show(store.activeId === 'supervisor');
+  cannedAdmin.show(store.activeId === 'canned');
   placeholder.hidden = Boolean(store.activeId);
 }
 
 let lastActive = null;
 store.subscribe((topic, id) => {
-  if (topic === 'list') syncPanes();
+  if (topic === 'queue') work.onQueue();
+  if (topic === 'list') {
+    syncPanes();
+    alerts.setUnread(store.order.reduce((n, id) => n + ((store.get(id) || {}).unread || 0), 0));
+  }
   else if (topic === 'conversation' && panes.has(id)) panes.get(id).update();
   else if (topic === 'active' && store.activeId !== lastActive) {
     lastActive = store.activeId;
@@ -286,6 +346,8 @@ store.subscribe((topic, id) => {
     const agent = store.agent;
     agentLabel.textContent = agent ? `${agent.display_name || agent.username} (${(agent.languages || []).join(', ')})` : '';
     analyticsButton.hidden = !(agent && agent.role === 'admin');
+    supervisorButton.hidden = !(agent && agent.role === 'admin');
+    cannedButton.hidden = !(agent && agent.role === 'admin');
     connection.textContent = store.connection === 'online' ? 'online' : 'offline: reconnecting…';
     connection.className = `nc-connection nc-connection--${store.connection}`;
   }
@@ -302,6 +364,7 @@ function start(token, agent) {
   socket.connect();
   timers.push(setInterval(refreshQueue, QUEUE_REFRESH_MS));
   timers.push(setInterval(() => queue.tick(), 1000));
+  timers.push(setInterval(() => work.checkIdle(), 10000));
 }
 
 function stop() {
@@ -313,6 +376,7 @@ function stop() {
   for (const timer of typingTimers.values()) clearTimeout(timer);
   typingTimers.clear();
   store.reset();
+  work.onStop();
   for (const pane of panes.values()) pane.node.remove();
   panes.clear();
 }

@@ -2,7 +2,7 @@
 // offline messages view.
 
 import { el } from './dom.js';
-import { languageLabel } from './logic.js';
+import { endedMark, languageLabel, visitorName } from './logic.js';
 
 export function listView(store, actions) {
   const tabs = el('div', {
@@ -29,12 +29,12 @@ export function listView(store, actions) {
       ...store.order.map((id) => {
         const conv = store.get(id);
         const packet = conv.packet || {};
-        const visitor = (packet.visitor && packet.visitor.visitor_id) || id;
+        const visitor = packet.visitor ? visitorName(packet) : id;
         const selected = store.activeId === id;
         const marks = [];
         if (conv.unread) marks.push(el('span', { class: 'nc-unread', text: String(conv.unread), attrs: { 'aria-label': `${conv.unread} unread` } }));
         if (conv.visitorTyping) marks.push(el('span', { class: 'nc-typing-dot', text: 'typing…' }));
-        if (conv.ended) marks.push(el('span', { class: 'nc-ended-mark', text: 'ended' }));
+        if (conv.ended) marks.push(el('span', { class: 'nc-ended-mark', text: endedMark(conv.ended.reason) }));
         return el(
           'button',
           {

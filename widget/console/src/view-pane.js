@@ -4,22 +4,23 @@
 // switching tabs.
 
 import { el, nearBottom, uid } from './dom.js';
+import { packetSections } from './view-packet.js';
 import {
   RESOLUTIONS,
-  agentName,
+  buttonTitles,
   createTypingThrottle,
   filterCanned,
-  formatConfidence,
   formatTime,
-  intentsTried,
   languageLabel,
+  languageWarning,
   messageView,
-  reasonLabel,
   resolutionLabel,
   senderLabel,
+  tappedTitle,
   transferTargets,
   unassignedLabel,
   validateText,
+  visitorName,
 } from './logic.js';
 
 export class ConversationPane {
@@ -91,10 +92,20 @@ export class ConversationPane {
     const textId = uid('nc-reply');
     this.textarea = el('textarea', {
       class: 'nc-input nc-composer-text',
-      attrs: { id: textId, rows: '3', maxlength: '4000', placeholder: 'Write a reply (Enter sends, Shift+Enter for a new line)' },
+      attrs: { id: textId, rows: '3', maxlength: '4000', placeholder: 'Write a reply (Enter sends, Shift+Enter for a new line, / for canned replies)' },
     });
     this.textarea.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      if (this.slash && event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        // "/refund" + Enter: the first canned reply matching "refund" replaces the shortcut.
+        event.preventDefault();
+        const first = filterCanned(this.cannedReplies, this.cannedSearch.value)[0];
+        if (first) {
+          this.textarea.value = '';
+          this.useCanned(first);
+        }
+      } else if (this.slash && event.key === 'Escape') {
+        this.toggleCanned(false);
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.composer.requestSubmit();
       } else if (event.key === 'Escape') {
@@ -103,12 +114,35 @@ export class ConversationPane {
     });
     this.textarea.addEventListener('input', () => {
       this.composerError.textContent = '';
-      if (this.textarea.value.trim()) this.typing.input();
+      const slash = /^\/(\S*)$/.exec(this.textarea.value);
+      if (slash) {
+        this.cannedSearch.value = slash[1];
+        if (!this.slash) {
+          this.slash = true;
+          this.toggleCanned(true, false);
+        } else {
+          this.renderCanned();
+        }
+      } else if (this.slash) {
+        this.toggleCanned(false);
+      }
+      if (this.textarea.value.trim() && !this.noteBox.checked) this.typing.input();
       else this.typing.stop();
     });
     this.textarea.addEventListener('blur', () => this.typing.stop());
     this.composerError = el('p', { class: 'nc-error', attrs: { role: 'alert' } });
     this.sendBtn = el('button', { class: 'nc-btn nc-btn--primary', text: 'Send', attrs: { type: 'submit' } });
+    // An internal note: kept in the transcript for agents, never sent to the visitor.
+    this.noteBox = el('input', {
+      attrs: { type: 'checkbox' },
+      on: {
+        change: () => {
+          this.sendBtn.textContent = this.noteBox.checked ? 'Add note' : 'Send';
+          this.composer.classList.toggle('nc-composer--note', this.noteBox.checked);
+          if (this.noteBox.checked) this.typing.stop();
+        },
+      },
+    });
 
     // Canned replies: a button opening a searchable list.
     const cannedId = uid('nc-canned');
@@ -137,7 +171,12 @@ export class ConversationPane {
         el('label', { class: 'nc-label nc-sr-only', text: 'Reply to the visitor', attrs: { for: textId } }),
         this.cannedPanel,
         this.textarea,
-        el('div', { class: 'nc-composer-row' }, [this.cannedBtn, this.composerError, this.sendBtn]),
+        el('div', { class: 'nc-composer-row' }, [
+          this.cannedBtn,
+          el('label', { class: 'nc-check' }, [this.noteBox, ' Internal note (agents only)']),
+          this.composerError,
+          this.sendBtn,
+        ]),
       ],
     );
     return this.composer;
@@ -152,16 +191,26 @@ export class ConversationPane {
     }
     this.typing.stop();
     this.textarea.value = '';
-    this.actions.send(this.id, check.text);
+    if (this.noteBox.checked) {
+      this.actions.note(this.id, check.text).catch((err) => {
+        this.textarea.value = check.text;
+        this.composerError.textContent = `The note was not saved: ${err.message}`;
+      });
+    } else {
+      this.actions.send(this.id, check.text);
+    }
     this.textarea.focus();
   }
 
-  async toggleCanned(open = this.cannedPanel.hidden) {
+  async toggleCanned(open = this.cannedPanel.hidden, focusSearch = true) {
     this.cannedPanel.hidden = !open;
     this.cannedBtn.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (!open) return;
+    if (!open) {
+      this.slash = false;
+      return;
+    }
     this.cannedList.replaceChildren(el('li', { class: 'nc-note', text: 'Loading…' }));
-    this.cannedSearch.focus();
+    if (focusSearch) this.cannedSearch.focus();
     const conv = this.store.get(this.id);
     try {
       this.cannedReplies = await this.actions.cannedReplies(conv && conv.packet ? conv.packet.language : undefined);
@@ -242,6 +291,13 @@ export class ConversationPane {
     const selectId = uid('nc-transfer');
     const select = el('select', { class: 'nc-input', attrs: { id: selectId, required: true } });
     const note = el('p', { class: 'nc-note' });
+    const warning = el('p', { class: 'nc-warning', attrs: { role: 'status' } });
+    let targets = [];
+    const warn = () => {
+      const language = (this.store.get(this.id)?.packet || {}).language;
+      warning.textContent = languageWarning(targets.find((a) => a.username === select.value), language);
+    };
+    select.addEventListener('change', warn);
     const submit = el('button', { class: 'nc-btn nc-btn--primary', text: 'Transfer', attrs: { type: 'submit' } });
     const node = el(
       'form',
@@ -256,15 +312,16 @@ export class ConversationPane {
           },
         },
       },
-      [el('label', { class: 'nc-label', text: 'Transfer to', attrs: { for: selectId } }), select, note, submit, this.cancelButton()],
+      [el('label', { class: 'nc-label', text: 'Transfer to', attrs: { for: selectId } }), select, warning, note, submit, this.cancelButton()],
     );
     const onOpen = async () => {
       select.replaceChildren(el('option', { text: 'Loading agents…', attrs: { value: '' } }));
       submit.disabled = true;
       note.textContent = '';
+      warning.textContent = '';
       try {
         const agents = await this.actions.agents();
-        const targets = transferTargets(agents, this.store.agent && this.store.agent.username);
+        targets = transferTargets(agents, this.store.agent && this.store.agent.username);
         if (!targets.length) {
           select.replaceChildren(el('option', { text: 'No one available', attrs: { value: '' } }));
           note.textContent = 'No other agent is online with free capacity.';
@@ -279,6 +336,7 @@ export class ConversationPane {
           ),
         );
         submit.disabled = false;
+        warn();
       } catch (err) {
         note.textContent = `Could not load agents: ${err.message}`;
       }
@@ -366,7 +424,8 @@ export class ConversationPane {
     if (!conv) return;
     const packet = conv.packet || {};
     const visitor = packet.visitor || {};
-    this.title.textContent = `Visitor ${visitor.visitor_id || this.id} · ${languageLabel(packet.language)}`;
+    const info = visitor.info || {};
+    this.title.textContent = `${info.name ? visitorName(packet) : `Visitor ${visitor.visitor_id || this.id}`} · ${languageLabel(packet.language)}`;
     this.stateBadge.textContent = packet.state || '';
     this.stateBadge.className = `nc-state nc-state--${packet.state || 'unknown'}`;
 
@@ -408,14 +467,22 @@ export class ConversationPane {
 
   renderTranscript(conv) {
     const stick = nearBottom(this.transcript);
-    const items = conv.messages.map((m) => this.renderMessage(m, conv.showOriginals));
+    const titles = buttonTitles(conv.messages);
+    const items = conv.messages.map((m) => this.renderMessage(m, conv.showOriginals, titles));
     for (const pending of conv.pending) items.push(this.renderPending(pending));
     this.transcript.replaceChildren(...items);
     if (stick) this.transcript.scrollTop = this.transcript.scrollHeight;
   }
 
-  renderMessage(message, showOriginals) {
+  renderMessage(message, showOriginals, titles) {
     const view = messageView(message, { showOriginals });
+    const tapped = tappedTitle(message, titles);
+    if (tapped) {
+      // What the visitor tapped, not the payload (`/deny`) the button sends.
+      view.main = { text: tapped, lang: null };
+      view.translatedLabel = 'tapped a button';
+      view.original = null;
+    }
     const meta = message.meta || {};
     const header = [el('span', { class: 'nc-msg-sender', text: senderLabel(message) })];
     if (message.at) header.push(el('time', { class: 'nc-msg-time', text: formatTime(message.at), attrs: { datetime: new Date(message.at * 1000).toISOString() } }));
@@ -468,101 +535,7 @@ export class ConversationPane {
   }
 
   renderPacket(packet) {
-    const visitor = packet.visitor || {};
-    const escalation = packet.escalation || {};
-    const sections = [];
-
-    const facts = [
-      ['Visitor', visitor.visitor_id],
-      ['Language', languageLabel(packet.language)],
-      ['Chosen language', visitor.language ? languageLabel(visitor.language) : null],
-      ['Locale', visitor.locale],
-      ['Page', visitor.page],
-      ['Returning', visitor.returning === undefined ? null : visitor.returning ? 'yes' : 'no'],
-      ['Waited', packet.wait_seconds != null ? `${Math.round(packet.wait_seconds)} s` : null],
-      ['Agent', agentName(packet.agent)],
-    ];
-    sections.push(section('Visitor', definitionList(facts)));
-
-    const why = [
-      ['Reason', reasonLabel(escalation.reason)],
-      ['Source', escalation.source],
-      ['Last intent', escalation.last_intent ? `${escalation.last_intent} (${formatConfidence(escalation.confidence)})` : null],
-      ['Best guess', escalation.best_guess && escalation.best_guess !== escalation.last_intent ? `${escalation.best_guess} (${formatConfidence(escalation.best_guess_confidence)})` : null],
-      ['FAQ topic', escalation.faq_topic],
-    ];
-    sections.push(section('Escalation', definitionList(why)));
-
-    const tried = intentsTried(escalation);
-    if (tried.length) {
-      sections.push(
-        section(
-          'Intents tried',
-          el('table', { class: 'nc-table' }, [
-            el('thead', {}, [el('tr', {}, [th('Message'), th('Intent'), th('Confidence')])]),
-            el(
-              'tbody',
-              {},
-              tried.map((t) =>
-                el('tr', {}, [
-                  el('td', { text: t.text, attrs: { lang: t.language, dir: 'auto' } }),
-                  el('td', { text: t.bestGuess ? `${t.intent} → ${t.bestGuess}` : t.intent }),
-                  el('td', { class: 'nc-num', text: t.confidence }),
-                ]),
-              ),
-            ),
-          ]),
-        ),
-      );
-    }
-
-    const earlier = visitor.earlier_conversations || [];
-    sections.push(
-      section(
-        'Earlier conversations',
-        earlier.length
-          ? el(
-              'ul',
-              { class: 'nc-earlier' },
-              earlier.map((c) =>
-                el('li', {
-                  text: `${formatTime(c.started_at)} · ${c.state || ''}${c.resolution ? ` · ${resolutionLabel(c.resolution)}` : ''} · ${c.conversation_id}`,
-                }),
-              ),
-            )
-          : el('p', { class: 'nc-note', text: 'None.' }),
-      ),
-    );
-
-    if (packet.offline) {
-      sections.push(
-        section(
-          'Offline message',
-          definitionList([
-            ['Contact', packet.offline.contact],
-            ['Message', packet.offline.text],
-            ['Sent', formatTime(packet.offline.at)],
-          ]),
-        ),
-      );
-    }
-    this.packetPanel.replaceChildren(el('h3', { class: 'nc-packet-title', text: 'Handoff packet' }), ...sections);
+    const messages = this.store.get(this.id)?.messages || [];
+    this.packetPanel.replaceChildren(...packetSections(packet, { messages, onPastFor: (v) => this.actions.showPastFor(v) }));
   }
-}
-
-function th(text) {
-  return el('th', { text, attrs: { scope: 'col' } });
-}
-
-function section(title, body) {
-  return el('section', { class: 'nc-packet-section' }, [el('h4', { text: title }), body]);
-}
-
-function definitionList(rows) {
-  const items = [];
-  for (const [term, value] of rows) {
-    if (value === null || value === undefined || value === '') continue;
-    items.push(el('dt', { text: term }), el('dd', { text: value, attrs: { dir: 'auto' } }));
-  }
-  return el('dl', { class: 'nc-dl' }, items);
 }

@@ -1,7 +1,7 @@
 // The queue: who is waiting, in which language, why, for how long; Claim.
 
 import { el } from './dom.js';
-import { formatWait, languageLabel, liveWaitSeconds, reasonLabel } from './logic.js';
+import { buttonTitles, formatWait, languageLabel, liveWaitSeconds, reasonLabel, tappedTitle } from './logic.js';
 
 export function queueView(store, actions) {
   const count = el('span', { class: 'nc-count', text: '0' });
@@ -15,7 +15,15 @@ export function queueView(store, actions) {
     list,
   ]);
   let waits = [];
-  const previews = new Map(); // conversation id -> its messages, while the agent has the history open
+  // conversation id -> {key, messages} while the agent has the history open; `key` says which
+  // version of the waiting chat they are of (a new message, or a new escalation after a hand-back).
+  const previews = new Map();
+  const versionOf = (entry) => `${entry.queued_at}|${entry.preview}`;
+  const load = async (entry) => {
+    const packet = await actions.preview(entry.conversation_id);
+    previews.set(entry.conversation_id, { key: versionOf(entry), messages: packet.messages });
+    render();
+  };
 
   function render() {
     const entries = store.queue;
@@ -48,12 +56,22 @@ export function queueView(store, actions) {
           attrs: { type: 'button', 'aria-expanded': 'false' },
         });
         const showHistory = (messages) => {
-          history.replaceChildren(...messages.map(historyItem));
+          const titles = buttonTitles(messages);
+          history.replaceChildren(...messages.map((m) => historyItem(m, titles)));
           history.hidden = false;
           toggle.setAttribute('aria-expanded', 'true');
         };
         history.hidden = true;
-        if (previews.has(entry.conversation_id)) showHistory(previews.get(entry.conversation_id));
+        const open = previews.get(entry.conversation_id);
+        if (open) {
+          showHistory(open.messages);
+          if (open.key !== versionOf(entry)) {
+            open.key = versionOf(entry); // fetched once per version
+            load(entry).catch((err) => {
+              error.textContent = (err && err.message) || 'Could not load the history.';
+            });
+          }
+        }
         toggle.addEventListener('click', async () => {
           if (previews.has(entry.conversation_id)) {
             previews.delete(entry.conversation_id);
@@ -63,9 +81,7 @@ export function queueView(store, actions) {
           }
           error.textContent = '';
           try {
-            const packet = await actions.preview(entry.conversation_id);
-            previews.set(entry.conversation_id, packet.messages);
-            showHistory(packet.messages);
+            await load(entry);
           } catch (err) {
             error.textContent = (err && err.message) || 'Could not load the history.';
           }
@@ -101,12 +117,12 @@ export function queueView(store, actions) {
 }
 
 /** One line of a waiting chat's history: who, the original text, and the translation if one was made. */
-function historyItem(message) {
+function historyItem(message, titles) {
   const who = { visitor: 'Visitor', bot: 'Bot', agent: 'Agent', system: 'System' }[message.sender] || message.sender;
   return el('li', { class: `nc-history-line nc-history-line--${message.sender}` }, [
     el('span', { class: 'nc-history-who', text: `${who}: ` }),
-    el('span', { text: message.text, attrs: { lang: message.lang || null, dir: 'auto' } }),
-    message.translation ? el('span', { class: 'nc-note', text: ` (${message.translation.text})` }) : null,
+    el('span', { text: tappedTitle(message, titles) ?? message.text, attrs: { lang: message.lang || null, dir: 'auto' } }),
+    message.translation && !tappedTitle(message, titles) ? el('span', { class: 'nc-note', text: ` (${message.translation.text})` }) : null,
   ]);
 }
 

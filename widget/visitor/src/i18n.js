@@ -37,6 +37,14 @@ const STRINGS = {
     original: 'Original ({lang}):',
     talkToPerson: 'Talk to a person',
     endChat: 'End chat',
+    endConfirm: 'End this chat?',
+    endYes: 'Yes, end it',
+    endNo: 'Keep chatting',
+    newMessages: 'New message ↓',
+    emailTranscript: 'Email me the transcript',
+    emailSend: 'Send transcript',
+    emailSent: 'The transcript is on its way to {email}.',
+    emailUnavailable: 'Email is not available here.',
     offlineTitle: 'No one is available right now. Leave a message and we will get back to you.',
     offlineText: 'Your message',
     contact: 'Email or phone',
@@ -97,6 +105,14 @@ const STRINGS = {
     original: 'মূল ({lang}):',
     talkToPerson: 'একজন মানুষের সাথে কথা বলুন',
     endChat: 'চ্যাট শেষ করুন',
+    endConfirm: 'চ্যাটটি শেষ করবেন?',
+    endYes: 'হ্যাঁ, শেষ করুন',
+    endNo: 'চ্যাট চালিয়ে যান',
+    newMessages: 'নতুন বার্তা ↓',
+    emailTranscript: 'কথোপকথনটি আমাকে ইমেল করুন',
+    emailSend: 'পাঠান',
+    emailSent: 'কথোপকথনটি {email} ঠিকানায় পাঠানো হচ্ছে।',
+    emailUnavailable: 'এখানে ইমেল পাঠানো যায় না।',
     offlineTitle: 'এই মুহূর্তে কেউ নেই। একটি বার্তা রেখে যান, আমরা আপনার সাথে যোগাযোগ করব।',
     offlineText: 'আপনার বার্তা',
     contact: 'ইমেল বা ফোন',
@@ -157,6 +173,14 @@ const STRINGS = {
     original: 'മൂലരൂപം ({lang}):',
     talkToPerson: 'ഒരു വ്യക്തിയോട് സംസാരിക്കുക',
     endChat: 'ചാറ്റ് അവസാനിപ്പിക്കുക',
+    endConfirm: 'ഈ ചാറ്റ് അവസാനിപ്പിക്കണോ?',
+    endYes: 'അതെ, അവസാനിപ്പിക്കുക',
+    endNo: 'ചാറ്റ് തുടരുക',
+    newMessages: 'പുതിയ സന്ദേശം ↓',
+    emailTranscript: 'സംഭാഷണം എനിക്ക് ഇമെയിൽ ചെയ്യുക',
+    emailSend: 'അയയ്ക്കുക',
+    emailSent: 'സംഭാഷണം {email} എന്ന വിലാസത്തിലേക്ക് അയയ്ക്കുന്നു.',
+    emailUnavailable: 'ഇവിടെ ഇമെയിൽ ലഭ്യമല്ല.',
     offlineTitle: 'ഇപ്പോൾ ആരും ലഭ്യമല്ല. ഒരു സന്ദേശം ഇടൂ, ഞങ്ങൾ ബന്ധപ്പെടാം.',
     offlineText: 'നിങ്ങളുടെ സന്ദേശം',
     contact: 'ഇമെയിൽ അല്ലെങ്കിൽ ഫോൺ',
@@ -205,6 +229,14 @@ export function pickLanguage({ chosen, browser = [], siteDefault } = {}) {
     if (lang) return lang;
   }
   return 'en';
+}
+
+const DIGITS = { bn: '০১২৩৪৫৬৭৮৯' }; // the bot writes Bengali numbers in Bengali digits
+
+/** 12 -> "১২" in Bengali; unchanged in languages written with Latin digits. */
+export function localDigits(lang, value) {
+  const digits = DIGITS[lang];
+  return digits ? String(value).replace(/[0-9]/g, (d) => digits[Number(d)]) : String(value);
 }
 
 /** t('bn', 'position', {position: 2}); falls back to English, then to the key. */

@@ -1,7 +1,7 @@
 // Pure logic of the visitor widget: no DOM, no sockets, so `npm test` runs it
 // under node:test. Payload shapes are those of docs/protocol.md (/chat).
 
-import { supported, translate } from './i18n.js';
+import { localDigits, supported, translate } from './i18n.js';
 
 export const MAX_TEXT_CHARS = 4000;
 export const STORAGE_KEY = 'nimbus-chat:v1';
@@ -98,8 +98,8 @@ export function lastSeq(messages, conversationId) {
 /** "45 s", "4 min" (rounded up), in the UI language. */
 export function formatEta(seconds, lang = 'en') {
   const total = Math.max(0, Math.round(Number(seconds) || 0));
-  if (total < 60) return translate(lang, 'seconds', { n: total });
-  return translate(lang, 'minutes', { n: Math.ceil(total / 60) });
+  if (total < 60) return translate(lang, 'seconds', { n: localDigits(lang, total) });
+  return translate(lang, 'minutes', { n: localDigits(lang, Math.ceil(total / 60)) });
 }
 
 /** The status line(s) for STATUS: what state the chat is in, queue position, wait, agent. */
@@ -109,8 +109,10 @@ export function statusLines(status, lang = 'en') {
   switch (status.state) {
     case 'queued': {
       const lines = [translate(lang, 'stateQueued')];
+      // Offline (no one available): the offline form says so; a place in a queue no one serves means nothing.
+      if (status.offline) return lines;
       if (Number.isFinite(Number(status.position)) && status.position !== null) {
-        lines.push(translate(lang, 'position', { position: status.position }));
+        lines.push(translate(lang, 'position', { position: localDigits(lang, status.position) }));
       }
       if (status.eta_seconds !== null && status.eta_seconds !== undefined && !status.offline) {
         lines.push(translate(lang, 'eta', { eta: formatEta(status.eta_seconds, lang) }));

@@ -23,6 +23,7 @@ import {
 } from './logic.js';
 import { ChatSocket } from './socket.js';
 import { offlineForm, prechatForm, ratingForm } from './view-forms.js';
+import { transcriptBox } from './view-transcript.js';
 import { relabelMessages, renderMessages } from './view-messages.js';
 
 const AGENT_TYPING_MS = 8000;
@@ -131,8 +132,30 @@ const composer = el('form', { class: 'nw-composer', on: { submit: onSubmit } }, 
   sendButton,
 ]);
 const humanButton = tx(el('button', { class: 'nw-link', attrs: { type: 'button' }, on: { click: requestHuman } }), 'talkToPerson');
-const endButton = tx(el('button', { class: 'nw-link', attrs: { type: 'button' }, on: { click: leave } }), 'endChat');
+const endButton = tx(el('button', { class: 'nw-link', attrs: { type: 'button' }, on: { click: () => confirmEnd(true) } }), 'endChat');
+// "End chat" asks first (a tap meant for the message field must not end the chat).
+const endYes = tx(el('button', { class: ['nw-btn', 'nw-end-yes'], attrs: { type: 'button' }, on: { click: leave } }), 'endYes');
+const endNo = tx(el('button', { class: 'nw-link', attrs: { type: 'button' }, on: { click: () => confirmEnd(false) } }), 'endNo');
+const endConfirm = el('div', { class: 'nw-end-confirm', attrs: { role: 'group', hidden: true } }, [
+  tx(el('span', { class: 'nw-end-question', attrs: { id: 'nw-end-question' } }), 'endConfirm'),
+  endYes,
+  endNo,
+]);
+endConfirm.setAttribute('aria-labelledby', 'nw-end-question');
 const footer = el('div', { class: 'nw-footer' }, [humanButton, endButton]);
+// Shown when new messages arrive while the visitor reads further up.
+const newHint = tx(el('button', {
+  class: ['nw-btn', 'nw-new-hint'],
+  attrs: { type: 'button', hidden: true },
+  on: { click: () => scrollToEnd() },
+}), 'newMessages');
+let stickToEnd = true; // the list follows new messages while the visitor is at its end
+const transcript = transcriptBox({
+  tx,
+  t,
+  prechatEmail: () => (state.prechat && state.prechat.email) || '',
+  request: (event, payload) => socket.request(event, payload),
+});
 
 root.replaceChildren(
   el('section', { class: 'nw-panel', attrs: { 'aria-labelledby': 'nw-title' } }, [
@@ -140,11 +163,14 @@ root.replaceChildren(
     statusLine,
     connectionLine,
     list,
+    newHint,
     typingLine,
     quick,
     extra,
-    composer,
+    transcript.node,
     footer,
+    endConfirm,
+    composer,
   ]),
 );
 
@@ -184,11 +210,26 @@ function renderStatus() {
 
   const s = state.status && state.status.state;
   humanButton.hidden = !(s === 'bot' || (!s && state.messages.length));
-  endButton.hidden = !(state.conversationId && s && s !== 'closed');
+  transcript.show(Boolean(state.conversationId && s === 'closed'));
+  const canEnd = Boolean(state.conversationId && s && s !== 'closed');
+  if (!canEnd) endConfirm.hidden = true;
+  endButton.hidden = !canEnd || !endConfirm.hidden;
+}
+
+function confirmEnd(show) {
+  endConfirm.hidden = !show;
+  renderStatus();
+  (show ? endNo : input).focus();
+}
+
+function scrollToEnd() {
+  list.scrollTop = list.scrollHeight;
+  stickToEnd = true;
+  newHint.hidden = true;
 }
 
 function renderMessageList() {
-  const stick = nearBottom(list);
+  const before = list.querySelectorAll('.nw-msg:not(.nw-msg--visitor)').length;
   const shown = new Set(state.messages.map((m) => m.id));
   const pending = state.outbox.items.filter((i) => !(i.id && shown.has(i.id)));
   const titles = buttonTitles(state.messages);
@@ -199,8 +240,17 @@ function renderMessageList() {
     ...buttons.map((b) => el('button', { class: 'nw-chip', text: b.title, attrs: { type: 'button', dir: 'auto' }, on: { click: () => send(b.payload) } })),
   );
   quick.hidden = !buttons.length;
-  if (stick) list.scrollTop = list.scrollHeight;
+  if (stickToEnd) scrollToEnd();
+  else if (list.querySelectorAll('.nw-msg:not(.nw-msg--visitor)').length > before) newHint.hidden = false;
 }
+
+list.addEventListener('scroll', () => {
+  stickToEnd = nearBottom(list);
+  if (stickToEnd) newHint.hidden = true;
+});
+// The panel was hidden (a reload with the chat open, the iframe still laid out): once the list
+// has a size, show its end, where the latest reply is.
+new ResizeObserver(() => stickToEnd && scrollToEnd()).observe(list);
 
 let extraMode = null;
 function renderExtra() {
@@ -267,7 +317,7 @@ function addMessages(incoming, { live = false } = {}) {
   state.outbox = state.outbox.settle(state.messages);
   const fresh = incoming.filter((m) => m && !before.has(m.id));
   for (const m of fresh) {
-    if (m.conversation_id) state.conversationId = m.conversation_id;
+    if (m.conversation_id && m.conversation_id !== state.conversationId) startedNew(m.conversation_id);
     const next = autoSwitch(m, state.ui, state.language);
     if (next) setUi(next);
     if (m.sender === 'bot' || m.sender === 'system') state.botWaiting = false;
@@ -281,10 +331,30 @@ function addMessages(incoming, { live = false } = {}) {
   }
 }
 
+/** A message opened a new conversation: the closed one's rating form and "ended" are behind us
+ * (the service's own `status` follows and overrules this). */
+function startedNew(conversationId) {
+  const had = state.conversationId;
+  state.conversationId = conversationId;
+  if (had && state.status && state.status.state === 'closed') {
+    state.status = { state: 'bot', position: null, eta_seconds: null, agent: null, offline: false };
+    state.offlineSent = false;
+    extraMode = null;
+  }
+}
+
 const handlers = {
   session(session) {
     if (state.visitorId && session.visitor_id && session.visitor_id !== state.visitorId) {
       // The service did not recognise the token (a new visitor): what is cached is someone else's past.
+      state.messages = [];
+      state.conversationId = null;
+      state.rated = null;
+      list.replaceChildren();
+    }
+    if (state.conversationId && !session.conversation_id && !(session.messages || []).length) {
+      // The service no longer has any conversation of this visitor (erased on request): what is
+      // cached here is gone there too, so it is not shown as a live chat.
       state.messages = [];
       state.conversationId = null;
       state.rated = null;
@@ -390,7 +460,7 @@ async function flush() {
       try {
         const ack = await socket.request('visitor_message', { text: item.text, client_id: item.client_id });
         state.outbox = state.outbox.update(item.client_id, { state: 'sent', id: ack.id });
-        if (ack.conversation_id) state.conversationId = ack.conversation_id;
+        if (ack.conversation_id && ack.conversation_id !== state.conversationId) startedNew(ack.conversation_id);
         state.outbox = state.outbox.settle(state.messages);
       } catch (error) {
         if (['offline', 'timeout', 'unavailable'].includes(error.code)) {
@@ -455,6 +525,7 @@ async function requestHuman() {
 }
 
 async function leave() {
+  endConfirm.hidden = true;
   try {
     await socket.request('leave', {});
   } catch (error) {
@@ -480,7 +551,13 @@ async function submitRating({ score, comment, resolved }) {
   const payload = { score };
   if (comment) payload.comment = comment;
   if (resolved !== null) payload.resolved = resolved;
-  const ack = await socket.request('rate', payload);
+  let ack;
+  try {
+    ack = await socket.request('rate', payload);
+  } catch (error) {
+    if (error.code !== 'invalid_state') throw error;
+    ack = { conversation_id: state.conversationId }; // a new chat began meanwhile: nothing to rate here
+  }
   state.rated = ack.conversation_id || state.conversationId;
   persist();
   render();
