@@ -20,9 +20,11 @@ export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export TRANSLATOR_PORT ?= 5070
 export HANDOFF_PORT ?= 8080
+export RASA_HOST ?= 127.0.0.1
+export ACTIONS_HOST ?= 127.0.0.1
 export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export TRANSLATOR_URL ?= http://127.0.0.1:$(TRANSLATOR_PORT)
-export MODEL SVC_PY RASA_BIN
+export MODEL SVC_PY RASA_BIN RASA_PY
 
 CONTENT := $(wildcard data/*.yml data/faq/*.yml data/intents/*.yml data/rasa/*.yml)
 MODEL_INPUTS := $(CONTENT) config.yml bot/domain.yml $(wildcard bot/*.py bot/components/*.py)

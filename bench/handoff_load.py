@@ -188,7 +188,8 @@ class Stack:
         translator_url = f"http://127.0.0.1:{ports['translator']}"
         self.services.append(translator_service(ports["translator"], self.tmp / "models", self.tmp).start())
         self.services.append(action_service(ports["actions"], translator_url, self.tmp).start())
-        self.services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, self.tmp).start())
+        rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, self.tmp).start()
+        self.services.append(rasa)
         self.rasa_url = f"http://127.0.0.1:{ports['rasa']}"
         self.handoff: Dict[str, Service] = {}
         for name in ("a", "b"):
@@ -200,6 +201,7 @@ class Stack:
                 translator_url,
                 self.tmp,
                 HANDOFF_RASA_TIMEOUT=RASA_TIMEOUT,
+                RASA_TOKEN=rasa.token,
             ).start()
             self.services.append(service)
             self.handoff[name] = service

@@ -24,6 +24,7 @@ from bench.common import latency_ms, save
 from bot.content import load_content
 from tests.support.processes import (
     action_service,
+    api,
     free_port,
     post_json,
     rasa_service,
@@ -64,11 +65,11 @@ def main() -> int:
         base = f"http://127.0.0.1:{ports['rasa']}"
         try:
             for text in texts[:20]:  # warm-up
-                post_json(f"{base}/model/parse", {"text": text})
+                post_json(api(f"{base}/model/parse", rasa.token), {"text": text})
             parse_times, turn_times = [], []
             for text in itertools.islice(itertools.cycle(texts), args.requests):
                 start = time.perf_counter()
-                status, _ = post_json(f"{base}/model/parse", {"text": text})
+                status, _ = post_json(api(f"{base}/model/parse", rasa.token), {"text": text})
                 parse_times.append(time.perf_counter() - start)
                 assert status == 200
             for n, text in enumerate(itertools.islice(itertools.cycle(texts), args.requests)):

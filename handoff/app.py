@@ -29,6 +29,7 @@ from handoff.embedded_redis import resolve_redis_url
 from handoff.hours import parse_hours
 from handoff.http_edge import HttpAuth, HttpError, install_error_handler
 from handoff.mailer import Mailer
+from handoff.protocol import MAX_FRAME_BYTES
 from handoff.rasa_client import RasaClient
 from handoff.service import build_service
 from handoff.sockets import AgentNamespace, ChatNamespace
@@ -46,11 +47,18 @@ def create_app(
 ) -> Any:
     """The ASGI application. Nothing connects until the server starts; `on_stop` runs after it stops."""
     manager = socketio.AsyncRedisManager(redis_url, channel=keyspace.SOCKETIO_CHANNEL)
-    origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
-    sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager, cors_allowed_origins=origins)
+    # No origins configured: None = python-socketio accepts only the service's own origin.
+    origins: Any = "*" if "*" in settings.cors_origins else (list(settings.cors_origins) or None)
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=origins,
+        max_http_buffer_size=MAX_FRAME_BYTES,
+    )
     redis = keyspace.async_client(redis_url)
     signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
-    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+    settings = settings.with_(rasa_token=settings.resolved_rasa_token())
+    rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, token=settings.rasa_token or "")
     translator = LiveTranslator(settings.translator_url)
     timing = Timing(
         route_all_after=settings.route_all_after,
@@ -165,7 +173,7 @@ def main(argv: Optional[list] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per bot turn
     redis_url, embedded = resolve_redis_url(settings.redis_url, settings.embedded_redis_dir)
-    log.info("redis: %s%s", redis_url, " (embedded)" if embedded else "")
+    log.info("redis: %s%s", keyspace.redacted(redis_url), " (embedded)" if embedded else "")
     try:
         import uvicorn
 

@@ -6,6 +6,7 @@
 | `REDIS_URL` | (embedded) | a Redis server; without it the service starts its own (handoff/embedded_redis.py) |
 | `HANDOFF_DATA_DIR` | var/handoff | embedded Redis data, the token secret |
 | `RASA_URL` | http://127.0.0.1:5005 | the Rasa server (the `handoff` channel, bot/channels.py) |
+| `RASA_TOKEN` / `RASA_TOKEN_FILE` | (file) / var/rasa-token | token of Rasa's HTTP API (handoff/rasa_token.py) |
 | `TRANSLATOR_URL` | http://127.0.0.1:5070 | the translator service (translator/server.py) |
 | `HANDOFF_SECRET` | (file in the data dir) | HMAC key for agent and visitor tokens, >= 32 characters |
 | `HANDOFF_TOKEN_TTL` | 43200 | agent token lifetime, seconds |
@@ -15,7 +16,7 @@
 | `HANDOFF_HOURS` / `HANDOFF_TZ` | always open / UTC | opening hours, e.g. `mon-fri 09:00-17:00` |
 | `HANDOFF_CONSOLE_DIR` | build/widget | built front-end (agent console) |
 | `HANDOFF_CANNED_REPLIES` | data/handoff/canned_replies.yml | canned replies per language |
-| `HANDOFF_CORS_ORIGINS` | * | origins allowed to open visitor sockets (comma-separated) |
+| `HANDOFF_CORS_ORIGINS` | (same origin) | other origins allowed to open sockets, comma-separated (`*`: any) |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
 | `HANDOFF_BOT_IDLE` | 1800 | seconds after which a conversation left with the bot ends (the next message is a new contact) |
 | `HANDOFF_IDENTITY_SECRET` | (none) | key the host site signs customer ids with (identity verification) |
@@ -29,9 +30,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
+
+from handoff.rasa_token import DEFAULT_FILE as DEFAULT_TOKEN_FILE
+from handoff.rasa_token import resolve_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +72,8 @@ class Settings:
     redis_url: Optional[str] = None
     data_dir: Path = REPO_ROOT / "var" / "handoff"
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: Optional[str] = None
+    rasa_token_file: Path = REPO_ROOT / DEFAULT_TOKEN_FILE
     translator_url: str = "http://127.0.0.1:5070"
     secret: Optional[str] = None
     token_ttl: int = 12 * 3600
@@ -78,7 +84,7 @@ class Settings:
     timezone: str = "UTC"
     console_dir: Path = REPO_ROOT / "build" / "widget"
     canned_replies: Path = REPO_ROOT / "data" / "handoff" / "canned_replies.yml"
-    cors_origins: Tuple[str, ...] = field(default=("*",))
+    cors_origins: Tuple[str, ...] = ()  # () = same origin only (the widget's iframe is served here)
     rasa_timeout: int = 30
     identity_secret: Optional[str] = None
     bot_idle: int = 1800
@@ -92,13 +98,15 @@ class Settings:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
         env = os.environ if env is None else env
-        origins = tuple(o.strip() for o in env.get("HANDOFF_CORS_ORIGINS", "*").split(",") if o.strip())
+        origins = tuple(o.strip() for o in env.get("HANDOFF_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             host=env.get("HANDOFF_HOST") or "127.0.0.1",
             port=_int(env, "HANDOFF_PORT", 8080, 1),
             redis_url=env.get("REDIS_URL") or None,
             data_dir=_path(env, "HANDOFF_DATA_DIR", "var/handoff"),
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN") or None,
+            rasa_token_file=_path(env, "RASA_TOKEN_FILE", DEFAULT_TOKEN_FILE),
             translator_url=(env.get("TRANSLATOR_URL") or "http://127.0.0.1:5070").rstrip("/"),
             secret=env.get("HANDOFF_SECRET") or None,
             token_ttl=_int(env, "HANDOFF_TOKEN_TTL", 12 * 3600, 60),
@@ -109,7 +117,7 @@ class Settings:
             timezone=env.get("HANDOFF_TZ") or "UTC",
             console_dir=_path(env, "HANDOFF_CONSOLE_DIR", "build/widget"),
             canned_replies=_path(env, "HANDOFF_CANNED_REPLIES", "data/handoff/canned_replies.yml"),
-            cors_origins=origins or ("*",),
+            cors_origins=origins,
             rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
             identity_secret=env.get("HANDOFF_IDENTITY_SECRET") or None,
             bot_idle=_int(env, "HANDOFF_BOT_IDLE", 1800, 1),
@@ -124,6 +132,10 @@ class Settings:
     def database_url(self) -> str:
         """DATABASE_URL, or an SQLite file in the data folder (nothing to install)."""
         return self.database_url_setting or f"sqlite:///{self.data_dir / 'log.db'}"
+
+    def resolved_rasa_token(self) -> str:
+        """RASA_TOKEN, or the shared token file's (created when missing: I/O, call it at start-up)."""
+        return resolve_token(self.rasa_token, self.rasa_token_file)
 
     @property
     def embedded_redis_dir(self) -> Path:

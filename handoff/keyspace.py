@@ -35,6 +35,7 @@ transition table (handoff/transitions.py) through `Store.transition`.
 from __future__ import annotations
 
 from typing import Tuple
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 import redis.asyncio
@@ -125,3 +126,22 @@ def async_client(url: str) -> redis.asyncio.Redis:
 def sync_client(url: str, socket_timeout: float = 10.0) -> redis.Redis:
     """A blocking client (str responses) for the log writer and the command-line tools."""
     return redis.Redis.from_url(url, decode_responses=True, socket_timeout=socket_timeout)
+
+
+def redacted(url: str) -> str:
+    """`url` fit for a log line: a password (redis://user:secret@host, ?password=) becomes ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"***@{hostinfo}"
+    query = "&".join(
+        f"{k}=***" if k.lower() == "password" else (f"{k}={v}" if v or "=" in pair else k)
+        for pair in parts.query.split("&")
+        if pair
+        for k, _, v in [pair.partition("=")]
+    )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

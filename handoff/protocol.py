@@ -37,6 +37,10 @@ VISITOR_INFO_FIELDS = ("name", "email", "phone")
 MAX_INFO_CHARS = 200
 MAX_TEXT_CHARS = 4000
 MAX_PAYLOAD_BYTES = 16 * 1024
+# engine.io's limit for one incoming frame: a payload at the limit plus the event name, namespace
+# and ack id. A frame over it closes the socket (nothing is stored); a payload over 16 KiB inside it
+# gets the `too_long` ack.
+MAX_FRAME_BYTES = MAX_PAYLOAD_BYTES + 2 * 1024
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SENDERS = frozenset({"bot", "agent", "visitor", "system", "note"})  # note: agents only
 MAX_CONTACT_CHARS = 200

@@ -29,9 +29,10 @@ class BotReply:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.url = base_url.rstrip("/") + "/webhooks/handoff/webhook"
-        self.status_url = base_url.rstrip("/") + "/status"
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
+        self.url = base_url.rstrip("/") + "/webhooks/handoff/webhook"  # a channel: no token
+        self.status_url = base_url.rstrip("/") + "/status"  # the HTTP API: needs the token
+        self._token = token
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def close(self) -> None:
@@ -70,6 +71,8 @@ class RasaClient:
 
     async def healthy(self) -> bool:
         try:
-            return (await self._client.get(self.status_url, timeout=2.0)).status_code == 200
+            return (
+                await self._client.get(self.status_url, params={"token": self._token}, timeout=2.0)
+            ).status_code == 200
         except httpx.HTTPError:
             return False

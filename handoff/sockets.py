@@ -101,8 +101,11 @@ class ChatNamespace(_Dispatching):
         customer, signature = identity.get("id"), identity.get("signature")
         if not isinstance(customer, str) or not 0 < len(customer) <= 200 or not isinstance(signature, str):
             return None
-        expected = hmac.new(self.identity_secret, customer.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
+        try:  # a lone surrogate (JSON "\ud800") cannot be signed: no identity
+            expected = hmac.new(self.identity_secret, customer.encode(), hashlib.sha256).hexdigest()
+        except UnicodeEncodeError:
+            return None
+        if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace")):
             log.warning("visitor identity with a bad signature ignored")
             return None
         return customer

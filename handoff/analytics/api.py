@@ -151,7 +151,9 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
         customer = (request.args.get("customer") or "").strip()
         if not customer:
             raise HttpError(400, "bad_request", "customer=<verified id or visitor id> is required")
-        body = await privacy.export_customer(await engine(), redis, customer, settings.rasa_url)
+        body = await privacy.export_customer(
+            await engine(), redis, customer, settings.rasa_url, settings.rasa_token
+        )
         return response.json(body, default=str)
 
     @bp.post("/api/privacy/delete")
@@ -162,7 +164,9 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
         if not isinstance(customer, str) or not customer.strip():
             raise HttpError(400, "bad_request", 'send {"customer": "<verified id or visitor id>"}')
         return response.json(
-            await privacy.delete_customer(await engine(), redis, customer.strip(), settings.rasa_url)
+            await privacy.delete_customer(
+                await engine(), redis, customer.strip(), settings.rasa_url, settings.rasa_token
+            )
         )
 
     @bp.post("/api/privacy/retention")

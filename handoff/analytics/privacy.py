@@ -110,12 +110,14 @@ async def scope(redis: Optional[Redis], engine: Engine, customer: str) -> Tuple[
 # --- Rasa -----------------------------------------------------------------------------------
 
 
-async def _rasa(rasa_url: Optional[str], cids: Set[str], erase: bool) -> Dict[str, Any]:
+async def _rasa(
+    rasa_url: Optional[str], cids: Set[str], erase: bool, token: Optional[str] = None
+) -> Dict[str, Any]:
     if not rasa_url:
         return {"status": "not configured"}
     trackers: Dict[str, Any] = {}
     try:
-        async with httpx.AsyncClient(base_url=rasa_url, timeout=10) as client:
+        async with httpx.AsyncClient(base_url=rasa_url, timeout=10, params={"token": token or ""}) as client:
             for cid in sorted(cids):
                 if erase:
                     response = await client.put(f"/conversations/{cid}/tracker/events", json=[])
@@ -155,7 +157,11 @@ def _sql_export(session: Session, vids: Set[str], cids: Set[str]) -> Dict[str, A
 
 
 async def export_customer(
-    engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
+    engine: Engine,
+    redis: Optional[Redis],
+    customer: str,
+    rasa_url: Optional[str] = None,
+    rasa_token: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Everything stored about `customer` (JSON-ready). SQL runs in a worker thread."""
     vids, cids = await scope(redis, engine, customer)
@@ -177,7 +183,7 @@ async def export_customer(
         "conversation_ids": sorted(cids),
         "sql": sql,
         "redis": live,
-        "rasa": await _rasa(rasa_url, cids, erase=False),
+        "rasa": await _rasa(rasa_url, cids, erase=False, token=rasa_token),
     }
 
 
@@ -236,7 +242,11 @@ def _sql_erase(engine: Engine, customer: str, vids: Set[str], cids: Set[str]) ->
 
 
 async def delete_customer(
-    engine: Engine, redis: Optional[Redis], customer: str, rasa_url: Optional[str] = None
+    engine: Engine,
+    redis: Optional[Redis],
+    customer: str,
+    rasa_url: Optional[str] = None,
+    rasa_token: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Erase `customer` everywhere; returns what was removed where. SQL runs in a worker thread."""
     vids, cids = await scope(redis, engine, customer)
@@ -247,7 +257,7 @@ async def delete_customer(
     }
     result["redis"] = await _erase_redis(redis, vids, cids) if redis is not None else "not configured"
     result["sql"] = await asyncio.to_thread(_sql_erase, engine, customer, vids, cids)
-    result["rasa"] = await _rasa(rasa_url, cids, erase=True)
+    result["rasa"] = await _rasa(rasa_url, cids, erase=True, token=rasa_token)
     result["rasa"].pop("trackers", None)
     return result
 
@@ -282,7 +292,9 @@ async def _main(args: argparse.Namespace) -> int:
         redis = keyspace.async_client(redis_url)
         try:
             if args.command == "export":
-                body = await export_customer(engine, redis, args.customer, settings.rasa_url)
+                body = await export_customer(
+                    engine, redis, args.customer, settings.rasa_url, settings.resolved_rasa_token()
+                )
                 text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
                 if args.out:
                     with open(args.out, "w", encoding="utf-8") as handle:
@@ -296,7 +308,9 @@ async def _main(args: argparse.Namespace) -> int:
                     if answer.strip().lower() != "yes":
                         print("nothing erased")
                         return 1
-                body = await delete_customer(engine, redis, args.customer, settings.rasa_url)
+                body = await delete_customer(
+                    engine, redis, args.customer, settings.rasa_url, settings.resolved_rasa_token()
+                )
                 print(json.dumps(body, ensure_ascii=False, indent=2))
         finally:
             await redis.aclose()

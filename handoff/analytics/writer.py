@@ -321,7 +321,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     signal.signal(signal.SIGTERM, lambda *_: writer.stop())
     signal.signal(signal.SIGINT, lambda *_: writer.stop())
-    log.info("log writer %s: %s -> %s", writer.consumer, redis_url, writer.engine.url.render_as_string())
+    log.info(
+        "log writer %s: %s -> %s",
+        writer.consumer,
+        keyspace.redacted(redis_url),
+        writer.engine.url.render_as_string(),
+    )
     try:
         writer.run(idle_exit=args.once)
     finally:

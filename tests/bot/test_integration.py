@@ -9,6 +9,7 @@ from bot.content import load_content
 from tests.support.processes import (
     MODEL,
     action_service,
+    api,
     build_test_models,
     free_port,
     get_json,
@@ -32,6 +33,7 @@ def stack(tmp_path_factory):
     rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start()
     stack = {
         "rasa": f"http://127.0.0.1:{ports['rasa']}",
+        "token": rasa.token,
         "translator": translator,
         "packages": packages,
         "logs": logs,
@@ -51,7 +53,7 @@ def parse(stack, text, metadata=None):
     payload = {"text": text}
     if metadata:
         payload["metadata"] = metadata
-    status, body = post_json(f"{stack['rasa']}/model/parse", payload)
+    status, body = post_json(api(f"{stack['rasa']}/model/parse", stack["token"]), payload)
     assert status == 200, body
     return body
 
@@ -100,7 +102,7 @@ def test_faq_answer_then_yes_is_resolved_by_bot(stack, content, lang, question, 
     resolved = say(stack, sender, yes)
     assert resolved[0]["custom"] == {"resolution": {"by": "bot", "topic": "order_status"}}
     assert resolved[0]["text"] == content.response("resolved")[lang]
-    tracker = get_json(f"{stack['rasa']}/conversations/{sender}/tracker")
+    tracker = get_json(api(f"{stack['rasa']}/conversations/{sender}/tracker", stack["token"]))
     assert tracker["slots"]["resolution"] == "resolved_by_bot"
 
 

@@ -496,7 +496,13 @@ async def test_redis_restarted_mid_conversation(tmp_path, stack, clients):
     add_agent(redis_url, "ravi", languages="en")
     port = free_port()
     service = handoff_service(
-        "restart", port, redis_url, stack["rasa_url"], stack["translator_url"], tmp_path
+        "restart",
+        port,
+        redis_url,
+        stack["rasa_url"],
+        stack["translator_url"],
+        tmp_path,
+        RASA_TOKEN=stack["rasa_token"],
     ).start()
     base = f"http://127.0.0.1:{port}"
     try:
@@ -556,7 +562,14 @@ async def test_outside_opening_hours_the_visitor_gets_the_offline_form(tmp_path,
     hours = f"daily {opens:02d}:00-{(opens + 1) % 24:02d}:00"
     port = free_port()
     service = handoff_service(
-        "closed", port, redis_url, stack["rasa_url"], stack["translator_url"], tmp_path, HANDOFF_HOURS=hours
+        "closed",
+        port,
+        redis_url,
+        stack["rasa_url"],
+        stack["translator_url"],
+        tmp_path,
+        HANDOFF_HOURS=hours,
+        RASA_TOKEN=stack["rasa_token"],
     ).start()
     base = f"http://127.0.0.1:{port}"
     try:
@@ -653,7 +666,9 @@ async def test_erasing_a_customer_reaches_redis_and_the_rasa_tracker(stack, clie
     cid = ack["conversation_id"]
 
     def tracker_texts():
-        with urllib.request.urlopen(f"{stack['rasa_url']}/conversations/{cid}/tracker", timeout=10) as r:
+        with urllib.request.urlopen(
+            f"{stack['rasa_url']}/conversations/{cid}/tracker?token={stack['rasa_token']}", timeout=10
+        ) as r:
             return [e.get("text") for e in json.loads(r.read())["events"] if e.get("event") == "user"]
 
     assert tracker_texts() == [example("refund_status", "en")]
@@ -661,9 +676,13 @@ async def test_erasing_a_customer_reaches_redis_and_the_rasa_tracker(stack, clie
     db.migrate(url)
     client = redis_async.Redis.from_url(stack["redis_url"], decode_responses=True)
     try:
-        exported = await privacy.export_customer(db.make_engine(url), client, vid, stack["rasa_url"])
+        exported = await privacy.export_customer(
+            db.make_engine(url), client, vid, stack["rasa_url"], stack["rasa_token"]
+        )
         assert cid in exported["rasa"]["trackers"]
-        result = await privacy.delete_customer(db.make_engine(url), client, vid, stack["rasa_url"])
+        result = await privacy.delete_customer(
+            db.make_engine(url), client, vid, stack["rasa_url"], stack["rasa_token"]
+        )
     finally:
         await client.aclose()
     assert result["rasa"]["status"] == "ok" and cid in result["conversation_ids"]

@@ -84,7 +84,9 @@ def running_stack(
         rasa_url = f"http://127.0.0.1:{ports['rasa']}"
         services.append(translator_service(ports["translator"], packages, logs).start())
         services.append(action_service(ports["actions"], translator_url, logs).start())
-        services.append(rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start())
+        rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start()
+        services.append(rasa)
+        settings = {"RASA_TOKEN": rasa.token, **settings}
         for name in handoff_names:
             services.append(
                 handoff_service(
@@ -99,6 +101,7 @@ def running_stack(
             redis_url=redis_url,
             redis_server=redis_server,
             rasa_url=rasa_url,
+            rasa_token=rasa.token,
             translator_url=translator_url,
             logs=logs,
             services=services,

@@ -78,6 +78,7 @@ async def live_service(redis_url: str, **settings: Any) -> AsyncIterator[LiveSer
         data_dir=data_dir,
         secret=TEST_SECRET,
         rasa_url=f"http://127.0.0.1:{free_port()}",
+        rasa_token="no-rasa-here",
         translator_url=f"http://127.0.0.1:{free_port()}",
         rasa_timeout=2,
         sweep_interval=0.3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -77,6 +78,7 @@ class Service:
         self.env, self.startup_timeout = env, startup_timeout
         self.log_path = log_dir / f"{name}.log"
         self.process: Optional[subprocess.Popen] = None
+        self.token = ""  # Rasa's API token (rasa_service)
 
     def start(self) -> Service:
         log = self.log_path.open("ab")
@@ -132,20 +134,22 @@ def action_service(port: int, translator_url: str, log_dir: Path) -> Service:
         "actions",
         [str(RASA_VENV / "bin" / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
         f"http://127.0.0.1:{port}/health",
-        base_env(TRANSLATOR_URL=translator_url),
+        base_env(TRANSLATOR_URL=translator_url, SANIC_HOST="127.0.0.1"),
         log_dir,
     )
 
 
 def rasa_service(port: int, actions_port: int, translator_url: str, log_dir: Path) -> Service:
+    """Rasa as `make run` starts it (scripts/rasa_serve.py: API behind a token, on 127.0.0.1), with a
+    fresh token of its own (`service.token`; `api(service, path)` adds it to an API URL)."""
     endpoints = log_dir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-    return Service(
+    token = secrets.token_urlsafe(24)
+    service = Service(
         "rasa",
         [
-            str(RASA_VENV / "bin" / "rasa"),
-            "run",
-            "--enable-api",
+            str(RASA_VENV / "bin" / "python"),
+            str(REPO_ROOT / "scripts" / "rasa_serve.py"),
             "--port",
             str(port),
             "--model",
@@ -155,11 +159,18 @@ def rasa_service(port: int, actions_port: int, translator_url: str, log_dir: Pat
             "--credentials",
             str(REPO_ROOT / "credentials.yml"),
         ],
-        f"http://127.0.0.1:{port}/status",
-        base_env(TRANSLATOR_URL=translator_url),
+        f"http://127.0.0.1:{port}/status?token={token}",
+        base_env(TRANSLATOR_URL=translator_url, RASA_TOKEN=token),
         log_dir,
         startup_timeout=240,
     )
+    service.token = token
+    return service
+
+
+def api(url: str, token: str) -> str:
+    """An URL of Rasa's HTTP API with its token."""
+    return url + ("&" if "?" in url else "?") + "token=" + token
 
 
 def build_test_models(out_dir: Path, pairs: List[tuple]) -> List[Path]:

@@ -1,0 +1,97 @@
+"""What the service shows the network (issue 11): CORS closed unless configured, engine.io's frame
+limit at the protocol's, malformed unicode in the handshake, no secret in a log line. On the real
+service in this process (tests/support/live_service.py) with real Socket.IO clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+
+from handoff import keyspace, protocol
+from handoff.config import Settings
+from handoff.sockets import ChatNamespace
+from tests.support.handoff_service import Visitor
+
+session_loop = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+def live(live_clean):
+    return live_clean
+
+
+def test_cors_is_closed_unless_configured():
+    assert Settings.from_env({}).cors_origins == ()
+    assert Settings.from_env(
+        {"HANDOFF_CORS_ORIGINS": "https://shop.example, https://b.example"}
+    ).cors_origins == (
+        "https://shop.example",
+        "https://b.example",
+    )
+
+
+@session_loop
+async def test_a_socket_from_another_origin_is_refused(live):
+    intruder = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await intruder.connect(
+            live.base_url,
+            namespaces=["/chat"],
+            headers={"Origin": "https://evil.example"},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert await live.redis.keys("visitor:*") == []  # refused before anything was written
+    own = socketio.AsyncClient(reconnection=False)
+    await own.connect(live.base_url, namespaces=["/chat"], headers={"Origin": live.base_url}, wait_timeout=5)
+    await own.disconnect()
+
+
+@session_loop
+async def test_a_frame_over_the_limit_closes_the_socket_and_stores_nothing(live):
+    visitor = await live.visitor()
+    ack = await visitor.call("visitor_message", {"text": "hi", "client_id": "a", "pad": "p" * 17000})
+    assert ack["error"]["code"] == "too_long"  # over 16 KiB, within the frame: a clear error
+    await visitor.emit("visitor_message", {"text": "hi", "client_id": "b", "pad": "p" * 40000})
+    for _ in range(50):
+        if not visitor.sio.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert not visitor.sio.connected
+    assert protocol.MAX_FRAME_BYTES < 20 * 1024
+    assert await live.redis.keys("conv:*") == []
+
+
+@session_loop
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"identity": {"id": "cust-1", "signature": "ü" * 64}},
+        {"identity": {"id": "cust-\ud800", "signature": "00"}},
+        {"language": "bn\u0000"},
+        {"language": "\ud83d"},
+        {"language": "ও"},
+        {"identity": {"id": "ü" * 201, "signature": "x"}},
+    ],
+)
+async def test_malformed_unicode_in_the_handshake_is_ignored(live, auth):
+    visitor = await Visitor(live.base_url).connect(auth)
+    live.clients.append(visitor)
+    session = await visitor.wait_for("session")
+    assert session["visitor_id"].startswith("v_")
+    fields = await live.redis.hgetall(keyspace.visitor(session["visitor_id"]))
+    assert "verified_id" not in fields and fields.get("language") in (None, "")
+
+
+def test_a_signature_that_is_not_ascii_is_a_bad_signature(live):
+    chat = ChatNamespace(live.service, live.signer, "host-secret")  # TypeError before issue 11
+    assert chat.verified_identity({"id": "cust-1", "signature": "ü" * 64}) is None
+    assert chat.verified_identity({"id": "cust-\ud800", "signature": "00"}) is None
+
+
+def test_redis_passwords_never_reach_the_log():
+    assert keyspace.redacted("redis://:s3cret@redis.internal:6379/0") == "redis://:***@redis.internal:6379/0"
+    assert "s3cret" not in keyspace.redacted("rediss://nimbus:s3cret@h/1?password=s3cret&db=2")
+    assert keyspace.redacted("unix:///tmp/r/redis.sock?db=0") == "unix:///tmp/r/redis.sock?db=0"
