@@ -30,6 +30,7 @@ from handoff.hours import parse_hours
 from handoff.http_edge import HttpAuth, HttpError, install_error_handler
 from handoff.mailer import Mailer
 from handoff.protocol import MAX_FRAME_BYTES
+from handoff.quotas import Quotas, RateLimited, request_ip
 from handoff.rasa_client import RasaClient
 from handoff.service import build_service
 from handoff.sockets import AgentNamespace, ChatNamespace
@@ -77,8 +78,12 @@ def create_app(
         hours=parse_hours(settings.hours, settings.timezone),
         timing=timing,
         mailer=Mailer(settings.smtp_url),
+        max_messages=settings.max_messages,
     )
-    sio.register_namespace(ChatNamespace(service, signer, settings.identity_secret))
+    quotas = Quotas(redis_url, settings.limits)
+    sio.register_namespace(
+        ChatNamespace(service, signer, settings.identity_secret, quotas, settings.forwarded_for)
+    )
     sio.register_namespace(AgentNamespace(service, signer))
     auth = HttpAuth(signer, service.users)
 
@@ -122,8 +127,24 @@ def create_app(
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             raise HttpError(400, "bad_request", "send {username, password}")
+        username = username.strip().lower()
+        ip = request_ip(request.ip, request.headers.get("x-forwarded-for"), settings.forwarded_for)
         try:
-            agent = await service.users.authenticate(username.strip().lower(), password)
+            await quotas.hit("login_ip", ip)
+            await quotas.check("login_failures", username[:100])  # locked: not even an scrypt
+            agent = await service.users.authenticate(username, password)
+            if agent is None:
+                await quotas.hit("login_failures", username[:100])
+            else:
+                await quotas.clear("login_failures", username[:100])
+        except RateLimited as exc:
+            locked = exc.quota == "login_failures"
+            message = (
+                f"too many failed logins for this account; try again in {exc.retry_after} s"
+                if locked
+                else f"too many login attempts from this address; try again in {exc.retry_after} s"
+            )
+            raise HttpError(429, "rate_limited", message, exc.retry_after) from None
         except RedisError:
             raise HttpError(503, "unavailable", "storage is unavailable") from None
         if agent is None:

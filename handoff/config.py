@@ -17,6 +17,9 @@
 | `HANDOFF_CONSOLE_DIR` | build/widget | built front-end (agent console) |
 | `HANDOFF_CANNED_REPLIES` | data/handoff/canned_replies.yml | canned replies per language |
 | `HANDOFF_CORS_ORIGINS` | (same origin) | other origins allowed to open sockets, comma-separated (`*`: any) |
+| `HANDOFF_LIMIT_<NAME>` | see docs/security.md | rate limits and quotas (handoff/quotas.py), e.g. `2/second;30/minute`, `0` = off |
+| `HANDOFF_MAX_MESSAGES` | 1000 | messages a conversation may hold; a visitor's next one is refused (`conversation_full`), 0 = no cap |
+| `HANDOFF_FORWARDED_FOR` | 0 | 1: the client address is the right-most X-Forwarded-For entry (behind your proxy) |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
 | `HANDOFF_BOT_IDLE` | 1800 | seconds after which a conversation left with the bot ends (the next message is a new contact) |
 | `HANDOFF_IDENTITY_SECRET` | (none) | key the host site signs customer ids with (identity verification) |
@@ -34,6 +37,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
+from handoff.quotas import QUOTAS
+from handoff.quotas import settings_from_env as quota_settings
 from handoff.rasa_token import DEFAULT_FILE as DEFAULT_TOKEN_FILE
 from handoff.rasa_token import resolve_token
 
@@ -94,6 +99,9 @@ class Settings:
     retention_mode: str = "anonymise"
     fcr_window_days: int = 7
     smtp_url: Optional[str] = None
+    limits: Tuple[Tuple[str, str], ...] = tuple((q.name, q.default) for q in QUOTAS)
+    forwarded_for: bool = False
+    max_messages: int = 1000
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -126,6 +134,9 @@ class Settings:
             retention_mode=_choice(env, "HANDOFF_RETENTION_MODE", ("anonymise", "delete")),
             fcr_window_days=_int(env, "HANDOFF_FCR_WINDOW_DAYS", 7, 1),
             smtp_url=env.get("SMTP_URL") or None,
+            limits=quota_settings(env),
+            max_messages=_int(env, "HANDOFF_MAX_MESSAGES", 1000),
+            forwarded_for=_choice(env, "HANDOFF_FORWARDED_FOR", ("0", "1")) == "1",
         )
 
     @property

@@ -24,15 +24,19 @@ from handoff.tokens import InvalidToken, TokenSigner
 class HttpError(Exception):
     """An HTTP error answer: `{"error": code, "message": message}` with `status`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: Optional[int] = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
 def install_error_handler(app: Sanic) -> None:
     @app.exception(HttpError)
     async def as_json(request: Request, error: HttpError) -> Any:
-        return response.json({"error": error.code, "message": error.message}, status=error.status)
+        body: dict = {"error": error.code, "message": error.message}
+        if error.retry_after is None:
+            return response.json(body, status=error.status)
+        body["retry_after"] = error.retry_after
+        return response.json(body, status=error.status, headers={"Retry-After": str(error.retry_after)})
 
 
 class HttpAuth:

@@ -26,6 +26,7 @@ that connect on first use.
 | `log:events` | stream | the outbox: one entry per stored change, for the SQL log (consumer group `sql-log`) |
 | `user:<username>` | hash | an agent: password hash, role, languages, display name, capacity |
 | `users` | set | every agent's username |
+| `limits/...` | strings, sorted sets | rate-limit windows of handoff/quotas.py (the `limits` library's keys) |
 | `handoff-socketio` | pub/sub channel | Socket.IO emits relayed between service processes |
 
 The queue, the agents' chat sets, the offline list and the open pointers are written only by the
@@ -59,6 +60,9 @@ LOG_GROUP = "sql-log"
 USERS = "users"
 SOCKETIO_CHANNEL = "handoff-socketio"
 VISITOR_PATTERN = "visitor:*"
+
+
+LIMITS_PREFIX = "limits"
 
 
 def conversation(cid: str) -> str:

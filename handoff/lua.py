@@ -84,6 +84,11 @@ VISITOR_MESSAGE = (
 local vid, now = ARGV[1], ARGV[6]
 local cid, created = open(KEYS[1], KEYS[2], KEYS[3], KEYS[4], vid, ARGV[2], ARGV[3], now, '')
 local conv = string.format(ARGV[3], cid)
+local cap = tonumber(ARGV[9] or '0')
+if cap > 0 and redis.call('HEXISTS', string.format(ARGV[5], cid), ARGV[7]) == 0
+   and redis.call('LLEN', string.format(ARGV[4], cid)) >= cap then
+  return {cid, 'full'}  -- the conversation's message cap: nothing stored
+end
 local lang = redis.call('HGET', conv, 'language') or ''
 local body = '{"conversation_id":' .. cjson.encode(cid) .. ',' .. string.sub(ARGV[8], 2)
 local seq, stored, fresh = append(conv, string.format(ARGV[4], cid), string.format(ARGV[5], cid),

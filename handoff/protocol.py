@@ -60,19 +60,24 @@ ERROR_CODES = frozenset(
         "not_offered",
         "offline",
         "unavailable",
+        "rate_limited",
+        "conversation_full",
     }
 )
 
 
 class ProtocolError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after: Optional[int] = None) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown protocol error code {code!r}")
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.retry_after = code, message, retry_after
 
     def as_ack(self) -> Dict[str, Any]:
-        return {"ok": False, "error": {"code": self.code, "message": self.message}}
+        error: Dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.retry_after is not None:
+            error["retry_after"] = self.retry_after
+        return {"ok": False, "error": error}
 
 
 def _payload_size(payload: Any) -> int:

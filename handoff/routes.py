@@ -25,12 +25,13 @@ class Route:
     parse: Callable[[Any], Any]
     handle: Callable[..., Any]  # (desk, who, parsed payload) -> ack
     acked: bool = True
+    quota: str = ""  # /chat: which rate limits it counts (handoff/quotas.py EVENT_QUOTAS; "" = "event")
 
 
 CHAT_ROUTES: Dict[str, Route] = {
-    "visitor_message": Route(p.VisitorMessage.parse, VisitorDesk.message),
-    "request_human": Route(p.empty, VisitorDesk.request_human),
-    "offline_message": Route(p.OfflineMessage.parse, VisitorDesk.offline_message),
+    "visitor_message": Route(p.VisitorMessage.parse, VisitorDesk.message, quota="message"),
+    "request_human": Route(p.empty, VisitorDesk.request_human, quota="human"),
+    "offline_message": Route(p.OfflineMessage.parse, VisitorDesk.offline_message, quota="offline"),
     "history": Route(p.after_seq, VisitorDesk.history),
     "visitor_info": Route(p.visitor_info, VisitorDesk.set_info),
     "typing": Route(p.typing, VisitorDesk.typing, acked=False),

@@ -63,9 +63,10 @@ def build_service(
     hours: OpeningHours,
     timing: Timing,
     mailer: Optional[Mailer] = None,
+    max_messages: int = 0,
 ) -> Service:
     mailer = mailer or Mailer(None)
-    store, presence, users = Store(redis), Presence(redis), UserStore(redis)
+    store, presence, users = Store(redis, max_messages), Presence(redis), UserStore(redis)
     announcer = Announcer(sio)
     transcript = Transcript(store, announcer, texts)
     waiting = WaitingLine(store, presence, users, hours, announcer, transcript, timing)

@@ -19,10 +19,11 @@ from redis.exceptions import RedisError
 from handoff import protocol as p
 from handoff.agents import Agent
 from handoff.announcer import agent_room, visitor_room
+from handoff.quotas import Quotas, RateLimited, client_ip
 from handoff.routes import AGENT_ROUTES, CHAT_ROUTES, Route
 from handoff.service import Service
 from handoff.state import InvalidTransition
-from handoff.store import Conflict, NotFound
+from handoff.store import Conflict, ConversationFull, NotFound
 from handoff.tokens import InvalidToken, TokenSigner
 
 log = logging.getLogger("handoff.sockets")
@@ -45,6 +46,12 @@ async def answer(call: Awaitable[Any]) -> Any:
         return p.ProtocolError(code, "the conversation changed; reload it").as_ack()
     except NotFound as exc:
         return p.ProtocolError("not_found", f"no conversation {exc}").as_ack()
+    except ConversationFull:
+        message = "this conversation is too long; nothing was stored"
+        return p.ProtocolError("conversation_full", message).as_ack()
+    except RateLimited as exc:
+        message = f"too many requests; send again in {exc.retry_after} s"
+        return p.ProtocolError("rate_limited", message, exc.retry_after).as_ack()
     except (RedisError, OSError) as exc:
         log.warning("storage unavailable: %s", exc)
         return p.ProtocolError(
@@ -68,6 +75,9 @@ class _Dispatching(socketio.AsyncNamespace):
     async def who(self, sid: str) -> Any:
         raise NotImplementedError
 
+    async def limit(self, sid: str, route: Route) -> None:
+        """Count the event against its rate limits (RateLimited: refused, nothing stored)."""
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         route = self.routes.get(event)
         if route is None:
@@ -75,6 +85,7 @@ class _Dispatching(socketio.AsyncNamespace):
         sid, data = args[0], (args[1] if len(args) > 1 else None)
 
         async def run() -> Any:
+            await self.limit(sid, route)
             who = await self.who(sid)
             return await route.handle(self.desk, who, route.parse(data))
 
@@ -89,10 +100,23 @@ class _Dispatching(socketio.AsyncNamespace):
 class ChatNamespace(_Dispatching):
     routes = CHAT_ROUTES
 
-    def __init__(self, service: Service, signer: TokenSigner, identity_secret: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        signer: TokenSigner,
+        identity_secret: Optional[str] = None,
+        quotas: Optional[Quotas] = None,
+        forwarded_for: bool = False,
+    ) -> None:
         super().__init__(p.CHAT_NAMESPACE, service.visitors)
-        self.service, self.signer = service, signer
+        self.service, self.signer, self.quotas = service, signer, quotas
         self.identity_secret = identity_secret.encode() if identity_secret else None
+        self.forwarded_for = forwarded_for
+
+    async def limit(self, sid: str, route: Route) -> None:
+        if self.quotas is not None:
+            session = await self.get_session(sid)
+            await self.quotas.event(route.quota or "event", session.get("ip"), session["vid"])
 
     def verified_identity(self, identity: Any) -> Optional[str]:
         """The host site's customer id, if it signed it: HMAC-SHA256(HANDOFF_IDENTITY_SECRET, id), hex."""
@@ -118,6 +142,18 @@ class ChatNamespace(_Dispatching):
                 vid = self.signer.verify(auth["visitor_token"], "visitor")["sub"]
             except InvalidToken:
                 vid = None
+        ip = client_ip(environ, self.forwarded_for)
+        if self.quotas is not None:
+            try:  # before anything is written
+                await self.quotas.hit("connect_ip", ip)
+                await self.quotas.hit("connect_visitor", vid)
+            except RateLimited as exc:
+                raise socketio.exceptions.ConnectionRefusedError(
+                    "rate_limited", {"retry_after": exc.retry_after}
+                ) from None
+            except (RedisError, OSError) as exc:
+                log.warning("visitor refused, storage unavailable: %s", exc)
+                raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         vid = vid or "v_" + secrets.token_hex(10)
         language = auth.get("language")
         language = language if isinstance(language, str) and p.LANGUAGE.match(language) else None
@@ -143,7 +179,7 @@ class ChatNamespace(_Dispatching):
         except (RedisError, OSError) as exc:
             log.warning("visitor refused, storage unavailable: %s", exc)
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
-        await self.save_session(sid, {"vid": vid})
+        await self.save_session(sid, {"vid": vid, "ip": ip})
         await self.enter_room(sid, visitor_room(vid))
         token = self.signer.issue(vid, "visitor", VISITOR_TOKEN_TTL)
         await self.emit(p.SESSION, {**session, "visitor_token": token}, to=sid)

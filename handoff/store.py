@@ -48,6 +48,10 @@ class NotFound(Exception):
     pass
 
 
+class ConversationFull(Exception):
+    """The conversation holds its maximum number of messages (HANDOFF_MAX_MESSAGES)."""
+
+
 @dataclass
 class LiveConversation:
     """A conversation as the service's Redis holds it now (the SQL log's row is
@@ -128,8 +132,8 @@ def _templates() -> List[str]:
 
 
 class Store:
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
+    def __init__(self, redis: Redis, max_messages: int = 0) -> None:
+        self.redis, self.max_messages = redis, max_messages
         self._open = redis.register_script(lua.OPEN_OR_CREATE)
         self._visitor_message = redis.register_script(lua.VISITOR_MESSAGE)
         self._append = redis.register_script(lua.APPEND)
@@ -198,8 +202,10 @@ class Store:
         _, body = _message_body({"sender": "visitor", "text": text, "meta": {}, "client_id": client_id})
         result = await self._visitor_message(
             keys=self._visitor_keys(vid),
-            args=[vid, "c_" + secrets.token_hex(8), *_templates(), now, client_id, body],
+            args=[vid, "c_" + secrets.token_hex(8), *_templates(), now, client_id, body, self.max_messages],
         )
+        if len(result) == 2:
+            raise ConversationFull(result[0])
         cid, created, _seq, stored, fresh, flat, chosen = result
         message = json.loads(stored)
         return VisitorTurn(

@@ -5,6 +5,8 @@ service in this process (tests/support/live_service.py) with real Socket.IO clie
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
 import pytest
 import socketio
@@ -95,3 +97,35 @@ def test_redis_passwords_never_reach_the_log():
     assert keyspace.redacted("redis://:s3cret@redis.internal:6379/0") == "redis://:***@redis.internal:6379/0"
     assert "s3cret" not in keyspace.redacted("rediss://nimbus:s3cret@h/1?password=s3cret&db=2")
     assert keyspace.redacted("unix:///tmp/r/redis.sock?db=0") == "unix:///tmp/r/redis.sock?db=0"
+
+
+@session_loop
+async def test_a_conversation_holds_at_most_its_message_cap(live):
+    store = live.service.store
+    store.max_messages = 3  # HANDOFF_MAX_MESSAGES
+    try:
+        visitor = await live.visitor()
+        first = await visitor.call("visitor_message", {"text": "one", "client_id": "c1"})
+        acks = [first]
+        for n in range(2, 8):
+            acks.append(await visitor.call("visitor_message", {"text": f"n{n}", "client_id": f"c{n}"}))
+        full = [a for a in acks if not a["ok"]]
+        assert full and {a["error"]["code"] for a in full} == {"conversation_full"}, acks
+        cid = first["conversation_id"]
+        stored = [json.loads(m) for m in await live.redis.lrange(keyspace.messages(cid), 0, -1)]
+        texts = {m["text"] for m in stored if m["sender"] == "visitor"}
+        assert len(texts) <= 3 and not texts & {f"n{n}" for n in range(2, 8) if not acks[n - 1]["ok"]}
+        again = await visitor.call("visitor_message", {"text": "one", "client_id": "c1"})
+        assert again["ok"] and again["seq"] == first["seq"]  # a retry of a stored message is still acked
+    finally:
+        store.max_messages = 1000
+
+
+def test_security_md_lists_every_limit_with_its_default():
+    from pathlib import Path
+
+    from handoff.quotas import QUOTAS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    documented = dict(re.findall(r"^\| `(HANDOFF_LIMIT_[A-Z_]+)` \| `([^`]+)` \|", doc, flags=re.M))
+    assert documented == {q.env: q.default for q in QUOTAS}

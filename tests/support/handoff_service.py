@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import socketio
 
 from handoff.embedded_redis import EmbeddedRedis
+from handoff.quotas import BY_NAME, QUOTAS
 from tests.support.processes import (
     REPO_ROOT,
     SVC_VENV,
@@ -30,6 +31,11 @@ from tests.support.processes import (
 TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
 PASSWORD = "correct horse battery"
 IDENTITY_SECRET = "host-site-identity-secret"
+# The suites that are not about rate limits run many clients from 127.0.0.1: limits that they never
+# reach (the code path still runs). The adversarial suite (test_adversarial.py) runs the defaults:
+# DEFAULT_LIMITS as the environment.
+GENEROUS_LIMITS = tuple((q.name, "10000/minute") for q in QUOTAS)
+DEFAULT_LIMITS = {q.env: "" for q in QUOTAS}
 
 
 def handoff_service(
@@ -50,6 +56,7 @@ def handoff_service(
         "HANDOFF_DATA_DIR": str(log_dir / f"{name}-data"),
         "HANDOFF_RASA_TIMEOUT": "10",
         "HANDOFF_IDENTITY_SECRET": IDENTITY_SECRET,
+        **{BY_NAME[name].env: value for name, value in GENEROUS_LIMITS},
     }
     settings.update(env)
     return Service(

@@ -26,7 +26,7 @@ from handoff.app import create_app
 from handoff.config import Settings
 from handoff.service import Service
 from handoff.tokens import TokenSigner
-from tests.support.handoff_service import TEST_SECRET, AgentClient, Visitor
+from tests.support.handoff_service import GENEROUS_LIMITS, TEST_SECRET, AgentClient, Visitor
 from tests.support.processes import free_port
 
 
@@ -79,6 +79,7 @@ async def live_service(redis_url: str, **settings: Any) -> AsyncIterator[LiveSer
         secret=TEST_SECRET,
         rasa_url=f"http://127.0.0.1:{free_port()}",
         rasa_token="no-rasa-here",
+        limits=GENEROUS_LIMITS,
         translator_url=f"http://127.0.0.1:{free_port()}",
         rasa_timeout=2,
         sweep_interval=0.3,

@@ -463,9 +463,9 @@ async function flush() {
         if (ack.conversation_id && ack.conversation_id !== state.conversationId) startedNew(ack.conversation_id);
         state.outbox = state.outbox.settle(state.messages);
       } catch (error) {
-        if (['offline', 'timeout', 'unavailable'].includes(error.code)) {
+        if (['offline', 'timeout', 'unavailable', 'rate_limited'].includes(error.code)) {
           state.outbox = state.outbox.update(item.client_id, { state: 'queued' });
-          scheduleRetry();
+          scheduleRetry(error.code === 'rate_limited' ? error.retryAfter * 1000 : RETRY_MS);
           break; // keep the order: later messages wait for this one
         }
         state.outbox = state.outbox.update(item.client_id, { state: 'failed' });
@@ -479,9 +479,9 @@ async function flush() {
   }
 }
 
-function scheduleRetry() {
+function scheduleRetry(delay = RETRY_MS) {
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(flush, RETRY_MS);
+  retryTimer = setTimeout(flush, Math.max(RETRY_MS, delay || 0)); // rate_limited: its retry_after
 }
 
 function retry(clientId) {

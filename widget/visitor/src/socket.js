@@ -7,9 +7,10 @@ export const SERVER_EVENTS = ['session', 'message', 'status', 'typing', 'error']
 
 /** A request the server refused (`{"ok": false, "error": {code, message}}`) or never answered. */
 export class AckError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfter) {
     super(message || code);
     this.code = code;
+    this.retryAfter = retryAfter; // seconds, with `rate_limited`
   }
 }
 
@@ -81,6 +82,10 @@ export class ChatSocket {
     }
     if (ack && ack.ok) return ack;
     const error = (ack && ack.error) || {};
-    throw new AckError(error.code || 'bad_response', error.message || 'The service refused the request.');
+    throw new AckError(
+      error.code || 'bad_response',
+      error.message || 'The service refused the request.',
+      error.retry_after,
+    );
   }
 }
