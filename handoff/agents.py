@@ -38,6 +38,7 @@ class Agent:
     role: str
     languages: Tuple[str, ...]
     capacity: int
+    token_version: int = 0  # in every token issued; a password change or a logout bumps it
 
     def to_wire(self) -> Dict[str, Any]:
         """The `agent` object of docs/protocol.md."""
@@ -155,6 +156,7 @@ class UserStore:
             role=data.get("role") or "agent",
             languages=tuple(code for code in data.get("languages", "").split(",") if code),
             capacity=int(data.get("capacity") or 1),
+            token_version=int(data.get("token_version") or 0),
         )
 
     async def create(
@@ -253,10 +255,16 @@ class UserStore:
                 args += [name, value]
             if not int(await self._update(keys=[keyspace.user(username)], args=args)):
                 raise UnknownUser(f"no agent {username!r}")
+        if password is not None:
+            await self.revoke_tokens(username)
         agent = await self.get(username)
         if agent is None:
             raise UnknownUser(f"no agent {username!r}")
         return agent
+
+    async def revoke_tokens(self, username: str) -> None:
+        """Every token issued to the agent so far stops working (password change, logout)."""
+        await self.redis.hincrby(keyspace.user(username), "token_version", 1)
 
     async def delete(self, username: str) -> bool:
         """Remove an agent; False if there was none. Tokens already issued stay

@@ -149,8 +149,17 @@ def create_app(
             raise HttpError(503, "unavailable", "storage is unavailable") from None
         if agent is None:
             raise HttpError(401, "bad_credentials", "wrong username or password")
-        token = signer.issue(agent.username, "agent", settings.token_ttl, role=agent.role)
+        token = signer.issue(
+            agent.username, "agent", settings.token_ttl, role=agent.role, ver=agent.token_version
+        )
         return response.json({"token": token, "agent": agent.to_wire()})
+
+    @app.post("/api/logout")
+    @auth.requires_agent()
+    async def logout(request: Request) -> Any:
+        """Revokes every token of the agent (all devices); their open sockets are closed."""
+        await service.users.revoke_tokens(request.ctx.agent.username)
+        return response.json({"ok": True})
 
     @app.get("/api/me")
     @auth.requires_agent()

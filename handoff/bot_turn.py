@@ -9,14 +9,18 @@ The bot's handoff event (docs/handoff-event.md) then escalates the conversation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import time
 import weakref
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
+from handoff import keyspace, lua
 from handoff.announcer import Announcer
 from handoff.bot_context import escalation_context
 from handoff.rasa_client import BotReply, BotUnavailable, RasaClient
+from handoff.state import State
 from handoff.store import LiveConversation, Store
 from handoff.transcript import REQUEST_HUMAN_PAYLOAD, Transcript
 from handoff.waiting import WaitingLine
@@ -47,12 +51,30 @@ class BotTurn:
         self.transcript, self.waiting = transcript, waiting
         self._locks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
+    @contextlib.asynccontextmanager
+    async def _turn_lock(self, cid: str) -> AsyncIterator[None]:
+        """One turn at a time per conversation across every service process: a Redis lock (that
+        expires after the Rasa timeout, should its holder die), inside this process's own lock."""
+        local = self._locks.get(cid)
+        if local is None:
+            local = self._locks[cid] = asyncio.Lock()
+        async with local:
+            key, token = keyspace.turn_lock(cid), secrets.token_hex(8)
+            ttl_ms = int((self.rasa.timeout + 5) * 1000)
+            while not await self.store.redis.set(key, token, nx=True, px=ttl_ms):
+                await asyncio.sleep(0.05)
+            try:
+                yield
+            finally:
+                await self.store.redis.eval(lua.RELEASE_LOCK, 1, key, token)
+
     async def run(self, conv: LiveConversation, stored: Dict[str, Any], chosen_language: str = "") -> None:
         """Answer the visitor's `stored` message; `chosen_language` is the visitor's own choice."""
-        lock = self._locks.get(conv.id)
-        if lock is None:
-            lock = self._locks[conv.id] = asyncio.Lock()
-        async with lock:
+        async with self._turn_lock(conv.id):
+            current = await self.store.get(conv.id)
+            if current is None or current.state is not State.BOT:
+                return  # escalated (or ended) while this turn waited: no bot answer after `queued`
+            conv = current
             metadata: Dict[str, Any] = {"conversation_language": conv.language or None}
             if chosen_language:
                 metadata["language"] = chosen_language
@@ -67,12 +89,13 @@ class BotTurn:
                 else:
                     await self.transcript.system(conv, "bot_unavailable")
                 return
-            await self._record(conv, stored, replies)
+            if not await self._record(conv, stored, replies):
+                return
             handoff = next((r.handoff for r in replies if r.handoff), None)
             if handoff:
                 await self.waiting.escalate(conv, handoff, announced_by_bot=True)
 
-    async def _record(self, conv: LiveConversation, stored: Dict[str, Any], replies: List[BotReply]) -> None:
+    async def _record(self, conv: LiveConversation, stored: Dict[str, Any], replies: List[BotReply]) -> bool:
         detected: Optional[str] = None
         resolution: Optional[Dict[str, Any]] = None
         for reply in replies:
@@ -81,8 +104,11 @@ class BotTurn:
                 resolution = {**reply.resolution, "at": time.time()}
         bodies = [reply_body(reply) for reply in replies if reply.text]
         messages = await self.store.record_bot_turn(conv.id, stored["seq"], detected, resolution, bodies)
+        if messages is None:
+            return False  # the conversation left the bot while Rasa answered: nothing stored
         if detected:
             conv.language = detected
             stored["lang"] = detected
         for message in messages:
             await self.announcer.message(conv, message)
+        return True

@@ -48,6 +48,8 @@ class HttpAuth:
         try:
             claims = self.signer.verify(header.removeprefix("Bearer ").strip(), "agent")
             agent = await self.users.get(claims["sub"])
+            if agent is not None and claims.get("ver", 0) != agent.token_version:
+                agent = None  # revoked: password changed or logged out since
         except InvalidToken:
             agent = None
         except RedisError:

@@ -21,6 +21,7 @@ that connect on first use.
 | `canned:edits` | hash | admins' changes to canned replies: `<id>|<lang>` -> JSON (handoff/canned.py) |
 | `agents:status` | hash | username -> `online`, `away` or `busy`, as the agent set it (none: `online`) |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
+| `lock:turn:<cid>` | string | the process running the conversation's bot turn (expires) |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
 | `active` | sorted set | conversations by last message time (to end idle bot conversations) |
 | `log:events` | stream | the outbox: one entry per stored change, for the SQL log (consumer group `sql-log`) |
@@ -106,6 +107,11 @@ def visitor_id_of(key: str) -> str:
     return rest if prefix == "visitor" and rest and ":" not in rest else ""
 
 
+def turn_lock(cid: str) -> str:
+    """A conversation's bot-turn lock (one Rasa call in flight per conversation, all processes)."""
+    return f"lock:turn:{cid}"
+
+
 def agent_chats(username: str) -> str:
     return f"agent:{username}:chats"
 
@@ -115,9 +121,13 @@ def user(username: str) -> str:
 
 
 def async_client(url: str) -> redis.asyncio.Redis:
-    """The service's client: str responses, short timeouts, a few retries on a dropped connection."""
-    return redis.asyncio.Redis.from_url(
+    """The service's client: str responses, short timeouts, a few retries on a dropped connection,
+    and a pool that makes a burst of events wait for a connection (up to 5 s) instead of failing
+    with "Too many connections" (redis-py's default pool refuses past 100)."""
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
+        max_connections=200,
+        timeout=5,
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
@@ -125,6 +135,7 @@ def async_client(url: str) -> redis.asyncio.Redis:
         retry=AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+    return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
 
 
 def sync_client(url: str, socket_timeout: float = 10.0) -> redis.Redis:

@@ -119,6 +119,12 @@ return {seq, stored, fresh}
 """
 )
 
+# Releases a lock only if it still holds the caller's token. KEYS: lock; ARGV: token
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 # Guards, then an optional message, then writes: all or nothing.
 # KEYS: conversation, messages, client ids, events, active
 # ARGV: cid, now, has_message, client_id, lang, body, nguards, guards..., nops, ops...
@@ -195,6 +201,7 @@ BOT_TURN = (
     + """
 local conv, msgs = KEYS[1], KEYS[2]
 local cid, now, visitor_seq, detected = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if redis.call('HGET', conv, 'state') ~= 'bot' then return {-2} end  -- left the bot: drop the turn
 local vid = redis.call('HGET', conv, 'visitor_id') or ''
 local written = 0
 if detected ~= '' then

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+import redis.asyncio
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -144,8 +145,14 @@ def storage_url(redis_url: str) -> str:
 class Quotas:
     def __init__(self, redis_url: str, settings: Iterable[Tuple[str, str]]) -> None:
         self.items = {name: parse_setting(name, raw) for name, raw in settings}
+        # A blocking pool: a burst waits for a connection instead of failing (redis-py's default
+        # pool refuses past 100 connections with "Too many connections").
+        pool = redis.asyncio.BlockingConnectionPool.from_url(redis_url, max_connections=200, timeout=5)
         self._storage = RedisStorage(
-            storage_url(redis_url), implementation="redispy", key_prefix=keyspace.LIMITS_PREFIX
+            storage_url(redis_url),
+            implementation="redispy",
+            key_prefix=keyspace.LIMITS_PREFIX,
+            connection_pool=pool,
         )
         self._limiter = MovingWindowRateLimiter(self._storage)
 

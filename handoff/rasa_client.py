@@ -32,7 +32,7 @@ class RasaClient:
     def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
         self.url = base_url.rstrip("/") + "/webhooks/handoff/webhook"  # a channel: no token
         self.status_url = base_url.rstrip("/") + "/status"  # the HTTP API: needs the token
-        self._token = token
+        self._token, self.timeout = token, timeout
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def close(self) -> None:

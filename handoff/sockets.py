@@ -194,6 +194,11 @@ class AgentNamespace(_Dispatching):
     def __init__(self, service: Service, signer: TokenSigner) -> None:
         super().__init__(p.AGENT_NAMESPACE, service.agents)
         self.service, self.signer = service, signer
+        service.sweeper.close_socket = self._close  # expired or revoked tokens (sweeper.py)
+
+    async def _close(self, sid: str) -> None:
+        await self.emit(p.ERROR, {"code": "forbidden", "message": "log in again"}, to=sid)
+        await self.disconnect(sid)
 
     async def on_connect(self, sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -203,10 +208,10 @@ class AgentNamespace(_Dispatching):
             raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
         try:
             agent = await self.service.users.get(claims["sub"])
-            if agent is None:
+            if agent is None or claims.get("ver", 0) != agent.token_version:
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
             session = await self.desk.session(agent)
-            await self.service.sweeper.agent_connected(sid, agent)
+            await self.service.sweeper.agent_connected(sid, agent, claims.get("ver", 0), claims["exp"])
         except (RedisError, OSError) as exc:
             log.warning("agent refused, storage unavailable: %s", exc)
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None

@@ -309,15 +309,17 @@ class Store:
         detected: Optional[str],
         resolution: Optional[Dict[str, Any]],
         replies: Sequence[Dict[str, Any]],
-    ) -> List[Dict[str, Any]]:
+    ) -> Optional[List[Dict[str, Any]]]:
         """After Rasa answered: the detected language (written once, onto the conversation and the
         visitor's message), the bot's resolution, and its replies, in one script. Returns the
-        stored replies."""
+        stored replies, or None (nothing written) when the conversation is no longer `bot`."""
         args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
         for reply in replies:
             args += list(_message_body({**reply, "conversation_id": cid}))
         written, *stored = await self._bot_turn(keys=self._conv_keys(cid), args=args)
+        if int(written) == -2:
+            return None
         if int(written) == -1 and detected:  # a message stored by an older version: rewrite it
             await self.update_message(cid, visitor_seq, lang=detected)
         return [json.loads(item) for item in stored]

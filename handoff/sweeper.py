@@ -15,7 +15,7 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import Dict, Optional
+from typing import Awaitable, Callable, Dict, Optional, Tuple
 
 from handoff.agents import Agent, UserStore
 from handoff.presence import Presence
@@ -41,14 +41,20 @@ class Sweeper:
         self.transcript, self.waiting, self.timing = transcript, waiting, timing
         self.instance = secrets.token_hex(6)
         self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
+        self.local_tokens: Dict[str, Tuple[int, float]] = {}  # socket id -> (token version, expiry)
+        self.close_socket: Optional[Callable[[str], Awaitable[None]]] = None  # set by sockets.py
 
-    async def agent_connected(self, sid: str, agent: Agent) -> None:
+    async def agent_connected(
+        self, sid: str, agent: Agent, token_version: int = 0, expires: float = float("inf")
+    ) -> None:
         self.local_agents[sid] = agent.username
+        self.local_tokens[sid] = (token_version, expires)
         await self.presence.heartbeat([(agent.username, sid)])
         self.waiting.request_update()  # waiting visitors: no longer offline
 
     async def agent_disconnected(self, sid: str) -> None:
         username = self.local_agents.pop(sid, None)
+        self.local_tokens.pop(sid, None)
         if username:
             await self.presence.drop(username, sid)
             self.waiting.request_update()
@@ -99,7 +105,23 @@ class Sweeper:
             ended += 1
         return ended
 
+    async def close_revoked_sockets(self, now: Optional[float] = None) -> int:
+        """This process's agent sockets whose token expired, was revoked (password change, logout)
+        or whose agent was removed are closed."""
+        now = now or time.time()
+        if not self.local_agents or self.close_socket is None:
+            return 0
+        versions = {agent.username: agent.token_version for agent in await self.users.list()}
+        closed = 0
+        for sid, username in list(self.local_agents.items()):
+            version, expires = self.local_tokens.get(sid, (0, float("inf")))
+            if versions.get(username) != version or expires <= now:
+                await self.close_socket(sid)
+                closed += 1
+        return closed
+
     async def sweep_once(self) -> None:
+        await self.close_revoked_sockets()
         await self.presence.heartbeat(list((user, sid) for sid, user in self.local_agents.items()))
         if await self.presence.try_lead(self.instance, ttl=max(5 * self.timing.sweep_interval, 5.0)):
             await self.requeue_abandoned()

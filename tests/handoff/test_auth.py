@@ -382,7 +382,9 @@ async def test_update_changes_only_the_given_fields(store: UserStore) -> None:
 
     await store.update("rina", password="new password")
     assert await store.authenticate("rina", "correct horse") is None
-    assert await store.authenticate("rina", "new password") == agent
+    assert await store.authenticate("rina", "new password") == Agent(
+        "rina", "Rina A.", "admin", ("bn", "ml"), 5, token_version=1
+    )  # a password change revokes the tokens issued before it
 
 
 @pytest.mark.asyncio

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import urllib.error
+import urllib.request
+from typing import Any, Dict, Tuple
 
 import pytest
 import socketio
@@ -14,7 +17,7 @@ import socketio
 from handoff import keyspace, protocol
 from handoff.config import Settings
 from handoff.sockets import ChatNamespace
-from tests.support.handoff_service import Visitor
+from tests.support.handoff_service import AgentClient, Visitor
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 
@@ -129,3 +132,70 @@ def test_security_md_lists_every_limit_with_its_default():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
     documented = dict(re.findall(r"^\| `(HANDOFF_LIMIT_[A-Z_]+)` \| `([^`]+)` \|", doc, flags=re.M))
     assert documented == {q.env: q.default for q in QUOTAS}
+
+
+def _http(base: str, path: str, token: str = "", body: Any = None) -> Tuple[int, Dict[str, Any]]:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
+        method="POST" if body is not None else "GET",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+async def _closed(client: Any, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds * 10)):
+        if not client.sio.connected:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+@session_loop
+@pytest.mark.parametrize("how", ["password change", "logout"])
+async def test_an_old_token_is_refused_and_its_socket_closed(live, how):
+    await live.service.users.create("rina", "password-123", "agent", "en")
+    status, body = await asyncio.to_thread(
+        _http, live.base_url, "/api/login", body={"username": "rina", "password": "password-123"}
+    )
+    assert status == 200, body
+    token = body["token"]
+    console = await AgentClient(live.base_url).connect({"token": token})
+    live.clients.append(console)
+    await console.wait_for("agent_session")
+    if how == "logout":
+        status, _ = await asyncio.to_thread(_http, live.base_url, "/api/logout", token, {})
+        assert status == 200
+    else:
+        await live.service.users.update("rina", password="a-new-password-456")
+    assert await _closed(console), "the open socket of a revoked token stays open"
+    status, body = await asyncio.to_thread(_http, live.base_url, "/api/me", token)
+    assert (status, body["error"]) == (401, "unauthorized")
+    again = AgentClient(live.base_url)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect({"token": token})
+    new_password = "a-new-password-456" if how != "logout" else "password-123"
+    status, body = await asyncio.to_thread(
+        _http, live.base_url, "/api/login", body={"username": "rina", "password": new_password}
+    )
+    assert (
+        status == 200 and (await asyncio.to_thread(_http, live.base_url, "/api/me", body["token"]))[0] == 200
+    )
+
+
+@session_loop
+async def test_a_socket_is_closed_when_its_token_expires(live):
+    await live.service.users.create("omar", "password-123", "agent", "en")
+    token = live.signer.issue("omar", "agent", 2, role="agent", ver=0)
+    console = await AgentClient(live.base_url).connect({"token": token})
+    live.clients.append(console)
+    await console.wait_for("agent_session")
+    assert await _closed(console, 6.0)

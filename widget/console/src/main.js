@@ -42,6 +42,8 @@ const actions = {
   },
 
   logout() {
+    const token = loadToken();
+    if (token) fetch('/api/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
     stop();
     clearToken();
     showLogin('You are logged out.');
