@@ -67,6 +67,7 @@ def create_app(
         default_wait=settings.default_wait,
         sweep_interval=settings.sweep_interval,
         bot_idle=settings.bot_idle,
+        queue_abandon=settings.queue_abandon,
     )
     service = build_service(
         redis,

@@ -20,6 +20,7 @@
 | `HANDOFF_LIMIT_<NAME>` | see docs/security.md | rate limits and quotas (handoff/quotas.py), e.g. `2/second;30/minute`, `0` = off |
 | `HANDOFF_MAX_MESSAGES` | 1000 | messages a conversation may hold; a visitor's next one is refused (`conversation_full`), 0 = no cap |
 | `HANDOFF_FORWARDED_FOR` | 0 | 1: the client address is the right-most X-Forwarded-For entry (behind your proxy) |
+| `HANDOFF_QUEUE_ABANDON` | 180 | seconds a queued visitor may be without a socket before the chat is abandoned |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
 | `HANDOFF_BOT_IDLE` | 1800 | seconds after which a conversation left with the bot ends (the next message is a new contact) |
 | `HANDOFF_IDENTITY_SECRET` | (none) | key the host site signs customer ids with (identity verification) |
@@ -93,6 +94,7 @@ class Settings:
     rasa_timeout: int = 30
     identity_secret: Optional[str] = None
     bot_idle: int = 1800
+    queue_abandon: int = 180
     sweep_interval: float = 2.0
     database_url_setting: Optional[str] = None
     retention_days: int = 0
@@ -129,6 +131,7 @@ class Settings:
             rasa_timeout=_int(env, "HANDOFF_RASA_TIMEOUT", 30, 1),
             identity_secret=env.get("HANDOFF_IDENTITY_SECRET") or None,
             bot_idle=_int(env, "HANDOFF_BOT_IDLE", 1800, 1),
+            queue_abandon=_int(env, "HANDOFF_QUEUE_ABANDON", 180, 1),
             database_url_setting=env.get("DATABASE_URL") or None,
             retention_days=_int(env, "HANDOFF_RETENTION_DAYS", 0),
             retention_mode=_choice(env, "HANDOFF_RETENTION_MODE", ("anonymise", "delete")),

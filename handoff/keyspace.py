@@ -22,6 +22,7 @@ that connect on first use.
 | `agents:status` | hash | username -> `online`, `away` or `busy`, as the agent set it (none: `online`) |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
 | `lock:turn:<cid>` | string | the process running the conversation's bot turn (expires) |
+| `visitors:seen` | sorted set | visitor id -> last time one of their sockets was seen (abandonment) |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
 | `active` | sorted set | conversations by last message time (to end idle bot conversations) |
 | `log:events` | stream | the outbox: one entry per stored change, for the SQL log (consumer group `sql-log`) |
@@ -55,6 +56,7 @@ CANNED_EDITS = "canned:edits"
 WAITS = "waits"
 RECENT_WAITS = 20
 SWEEPER_LOCK = "lock:sweeper"
+VISITORS_SEEN = "visitors:seen"
 ACTIVE = "active"
 EVENTS = "log:events"
 LOG_GROUP = "sql-log"

@@ -181,8 +181,15 @@ class ChatNamespace(_Dispatching):
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         await self.save_session(sid, {"vid": vid, "ip": ip})
         await self.enter_room(sid, visitor_room(vid))
+        await self.service.sweeper.visitor_connected(sid, vid)
         token = self.signer.issue(vid, "visitor", VISITOR_TOKEN_TTL)
         await self.emit(p.SESSION, {**session, "visitor_token": token}, to=sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        try:
+            await self.service.sweeper.visitor_disconnected(sid)
+        except (RedisError, OSError) as exc:  # the stamp of the last sweep stands
+            log.warning("could not record visitor disconnect: %s", exc)
 
     async def who(self, sid: str) -> str:
         return (await self.get_session(sid))["vid"]

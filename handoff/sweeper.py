@@ -5,6 +5,8 @@ sweeper lock (handoff/presence.py) also, every `sweep_interval` seconds:
 
 - requeues the chats of agents gone longer than the grace period (keeping their place in the queue);
 - ends conversations left with the bot for `bot_idle` seconds;
+- marks abandoned (`abandon`) a queued conversation whose visitor has had no socket for
+  `queue_abandon` seconds (each process stamps its visitors' sockets into `visitors:seen`);
 - sends queue views and waiting visitors' statuses that changed (as wait times pass the routing
   threshold).
 """
@@ -17,6 +19,7 @@ import secrets
 import time
 from typing import Awaitable, Callable, Dict, Optional, Tuple
 
+from handoff import keyspace
 from handoff.agents import Agent, UserStore
 from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
@@ -43,6 +46,42 @@ class Sweeper:
         self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
         self.local_tokens: Dict[str, Tuple[int, float]] = {}  # socket id -> (token version, expiry)
         self.close_socket: Optional[Callable[[str], Awaitable[None]]] = None  # set by sockets.py
+        self.local_visitors: Dict[str, str] = {}  # socket id -> visitor id, sockets of this process
+
+    async def visitor_connected(self, sid: str, vid: str) -> None:
+        self.local_visitors[sid] = vid
+        await self.store.redis.zadd(keyspace.VISITORS_SEEN, {vid: time.time()})
+
+    async def visitor_disconnected(self, sid: str) -> None:
+        vid = self.local_visitors.pop(sid, None)
+        if vid:
+            await self.store.redis.zadd(keyspace.VISITORS_SEEN, {vid: time.time()})
+
+    async def abandon_queued(self, now: Optional[float] = None) -> int:
+        """Queued conversations whose visitor has had no socket for `queue_abandon` seconds close as
+        abandoned (counted in the metrics); the visitor's open pointer goes, so if they come back
+        they start afresh."""
+        now = now or time.time()
+        await self.store.redis.zremrangebyscore(keyspace.VISITORS_SEEN, "-inf", now - 86400)  # absent = gone
+        abandoned = 0
+        for cid, _queued_at in await self.store.queue():
+            conv = await self.store.get(cid)
+            if conv is None or conv.state is not State.QUEUED:
+                continue
+            seen = await self.store.redis.zscore(keyspace.VISITORS_SEEN, conv.visitor_id)
+            if seen is not None and now - float(seen) <= self.timing.queue_abandon:
+                continue
+            if any(v == conv.visitor_id for v in self.local_visitors.values()):
+                continue  # connected here (its stamp is refreshed every sweep)
+            fields = {"closed_at": repr(now), "close_reason": "abandoned"}
+            try:
+                await self.store.transition(conv, "abandon", fields)
+            except (InvalidTransition, Conflict):
+                continue
+            abandoned += 1
+        if abandoned:
+            self.waiting.request_update()
+        return abandoned
 
     async def agent_connected(
         self, sid: str, agent: Agent, token_version: int = 0, expires: float = float("inf")
@@ -123,8 +162,14 @@ class Sweeper:
     async def sweep_once(self) -> None:
         await self.close_revoked_sockets()
         await self.presence.heartbeat(list((user, sid) for sid, user in self.local_agents.items()))
+        if self.local_visitors:
+            now = time.time()
+            await self.store.redis.zadd(
+                keyspace.VISITORS_SEEN, {v: now for v in self.local_visitors.values()}
+            )
         if await self.presence.try_lead(self.instance, ttl=max(5 * self.timing.sweep_interval, 5.0)):
             await self.requeue_abandoned()
+            await self.abandon_queued()
             await self.end_idle_bot_conversations()
             await self.waiting.announce(force=False)
 

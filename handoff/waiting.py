@@ -50,6 +50,7 @@ class Timing:
     default_wait: int = 120
     sweep_interval: float = 2.0
     bot_idle: int = 1800
+    queue_abandon: int = 180  # a queued visitor with no socket this long has abandoned
 
     @property
     def stale_after(self) -> float:

@@ -3,6 +3,7 @@ Time is passed in (`now`), not waited for."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -49,3 +50,22 @@ async def test_a_conversation_left_with_the_bot_ends_when_idle(live):
     assert conv.state.value == "closed" and conv.raw["close_reason"] == "idle"
     again = await visitor.say("hello again")
     assert again["conversation_id"] != first["conversation_id"] and again["seq"] == 1
+
+
+async def test_a_queued_visitor_without_a_socket_abandons_after_the_limit(live):
+    stays = await live.visitor(language="en")
+    leaves = await live.visitor(language="en")
+    kept = (await stays.call("request_human", {}))["conversation_id"]
+    gone = (await leaves.call("request_human", {}))["conversation_id"]
+    sweeper, limit = live.service.sweeper, live.service.sweeper.timing.queue_abandon
+    assert await sweeper.abandon_queued(now=time.time() + limit + 30) == 0  # both connected
+    await leaves.disconnect()
+    await asyncio.sleep(0.2)
+    assert await sweeper.abandon_queued(now=time.time() + 1) == 0  # gone, but not for long
+    assert await sweeper.abandon_queued(now=time.time() + limit + 30) == 1
+    conv = await live.service.store.get(gone)
+    assert conv.state.value == "closed" and conv.raw["close_reason"] == "abandoned"
+    assert await live.redis.zscore(keyspace.QUEUE, gone) is None
+    assert (await live.service.store.get(kept)).state.value == "queued"
+    events = await live.redis.xrange(keyspace.EVENTS)
+    assert any(gone in str(fields) and "abandon" in str(fields) for _, fields in events)
