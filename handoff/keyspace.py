@@ -37,6 +37,7 @@ transition table (handoff/transitions.py) through `Store.transition`.
 
 from __future__ import annotations
 
+import re
 from typing import Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,6 +64,7 @@ LOG_GROUP = "sql-log"
 USERS = "users"
 SOCKETIO_CHANNEL = "handoff-socketio"
 VISITOR_PATTERN = "visitor:*"
+CONVERSATION_KEY = re.compile(r"^conv:c_[0-9a-f]{16}$")  # a conversation's hash, not its lists
 
 
 LIMITS_PREFIX = "limits"

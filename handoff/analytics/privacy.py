@@ -50,7 +50,16 @@ from sqlalchemy.orm import Session
 
 from handoff import keyspace
 from handoff.analytics import db
-from handoff.analytics.models import Conversation, Erasure, Event, Message, Transition, Visitor
+from handoff.analytics.contacts import contact_key, matches
+from handoff.analytics.models import (
+    Conversation,
+    Erasure,
+    Event,
+    Message,
+    RejectedEvent,
+    Transition,
+    Visitor,
+)
 from handoff.analytics.retention import apply_retention
 from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
@@ -65,12 +74,22 @@ def _row(obj: Any) -> Dict[str, Any]:
 
 async def _redis_visitors(redis: Redis, customer: str) -> Set[str]:
     found = set()
+    wanted = contact_key(customer)
     if await redis.exists(keyspace.visitor(customer)):
         found.add(customer)
     async for key in redis.scan_iter(match=keyspace.VISITOR_PATTERN, count=500):
         vid = keyspace.visitor_id_of(key)
-        if vid and await redis.hget(key, "verified_id") == customer:
+        if not vid:
+            continue
+        verified, info = await redis.hmget(key, "verified_id", "info")
+        if verified == customer or (wanted and matches(wanted, info)):
             found.add(vid)
+    if wanted:  # the offline form's contact
+        async for key in redis.scan_iter(match=keyspace.conversation("c_*"), count=500):
+            if keyspace.CONVERSATION_KEY.fullmatch(key):
+                vid, offline = await redis.hmget(key, "visitor_id", "offline")
+                if vid and matches(wanted, offline):
+                    found.add(vid)
     return found
 
 
@@ -87,6 +106,17 @@ def _sql_scope(session: Session, customer: str, vids: Set[str]) -> Tuple[Set[str
             )
         )
     )
+    wanted = contact_key(customer)
+    if wanted:  # the offline form's contact
+        for cid, vid, offline in session.execute(
+            select(Conversation.id, Conversation.visitor_id, Conversation.offline).where(
+                Conversation.offline.is_not(None)
+            )
+        ):
+            if matches(wanted, json.dumps(offline)):
+                cids.add(cid)
+                vids.add(vid)
+        cids |= set(session.scalars(select(Conversation.id).where(Conversation.visitor_id.in_(vids))))
     vids |= set(session.scalars(select(Conversation.visitor_id).where(Conversation.id.in_(cids))))
     return vids, cids
 
@@ -110,6 +140,9 @@ async def scope(redis: Optional[Redis], engine: Engine, customer: str) -> Tuple[
 # --- Rasa -----------------------------------------------------------------------------------
 
 
+RASA_ATTEMPTS = 3
+
+
 async def _rasa(
     rasa_url: Optional[str], cids: Set[str], erase: bool, token: Optional[str] = None
 ) -> Dict[str, Any]:
@@ -119,11 +152,18 @@ async def _rasa(
     try:
         async with httpx.AsyncClient(base_url=rasa_url, timeout=10, params={"token": token or ""}) as client:
             for cid in sorted(cids):
-                if erase:
-                    response = await client.put(f"/conversations/{cid}/tracker/events", json=[])
-                else:
-                    response = await client.get(f"/conversations/{cid}/tracker")
-                response.raise_for_status()
+                for attempt in range(RASA_ATTEMPTS):  # a failed erasure is tried again
+                    try:
+                        if erase:
+                            response = await client.put(f"/conversations/{cid}/tracker/events", json=[])
+                        else:
+                            response = await client.get(f"/conversations/{cid}/tracker")
+                        response.raise_for_status()
+                        break
+                    except (httpx.TransportError, httpx.HTTPStatusError):
+                        if attempt == RASA_ATTEMPTS - 1:
+                            raise
+                        await asyncio.sleep(0.5 * 2**attempt)
                 trackers[cid] = "erased" if erase else response.json()
     except (httpx.HTTPError, ValueError) as exc:
         return {"status": f"unreachable: {exc.__class__.__name__}: {exc}", "trackers": trackers}
@@ -225,6 +265,18 @@ def _erase_sql(session: Session, vids: Set[str], cids: Set[str]) -> Dict[str, in
     ).rowcount
     counts["conversations"] = session.execute(delete(Conversation).where(Conversation.id.in_(cids))).rowcount
     counts["visitors"] = session.execute(delete(Visitor).where(Visitor.id.in_(vids))).rowcount
+    ids = vids | cids  # entries the writer could not apply, kept for inspection: theirs go too
+    doomed = [
+        r.entry_id
+        for r in session.scalars(select(RejectedEvent))
+        if r.fields
+        and ({r.fields.get("cid"), r.fields.get("vid")} & ids or any(i in json.dumps(r.fields) for i in ids))
+    ]
+    counts["rejected_events"] = (
+        session.execute(delete(RejectedEvent).where(RejectedEvent.entry_id.in_(doomed))).rowcount
+        if doomed
+        else 0
+    )
     return counts
 
 

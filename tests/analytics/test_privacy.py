@@ -171,3 +171,67 @@ def test_retention_blanks_old_transcripts_and_keeps_every_measure(redis_url, dat
             assert table(conversation_facts(session, start, end, 7, as_of=now)) == before
     finally:
         engine.dispose()
+
+
+async def test_erasure_finds_a_customer_by_email_or_phone_and_clears_rejected_events(
+    redis_url, redis_client, database_url
+):
+    from handoff.analytics.models import RejectedEvent
+
+    store = Store(redis_client)
+    await store.touch_visitor(
+        "v_pre", language="en", info=json.dumps({"name": "Ann", "email": "Ann@Example.com"})
+    )
+    pre, _ = await store.open_or_create("v_pre", "en")
+    await store.append(pre.id, {"conversation_id": pre.id, "sender": "visitor", "text": "canary-email-77"})
+    await store.touch_visitor("v_off", language="en")
+    off, _ = await store.open_or_create("v_off", "en")
+    await store.transition(
+        off, "escalate", {"queued_at": repr(time.time()), "escalation": {"reason": "requested"}}
+    )
+    off = await store.get(off.id)
+    offline = {"contact": "+91 98765 43210", "text": "canary-phone-88", "at": time.time()}
+    await store.transition(off, "offline", {"offline": offline, "closed_at": repr(time.time())})
+    await store.touch_visitor("v_else", language="en", info=json.dumps({"email": "bob@example.com"}))
+    write_all(redis_url, database_url)
+    engine = db.make_engine(database_url)
+    try:
+        with db.sessions(engine)() as session, session.begin():
+            session.add(
+                RejectedEvent(entry_id="1-1", fields={"cid": pre.id, "body": "canary"}, error="x", at=1.0)
+            )
+            session.add(RejectedEvent(entry_id="1-2", fields={"cid": "c_other"}, error="x", at=1.0))
+        by_email = await delete_customer(engine, redis_client, "ann@example.COM ")
+        assert by_email["visitor_ids"] == ["v_pre"] and by_email["conversation_ids"] == [pre.id]
+        assert by_email["sql"]["rejected_events"] == 1
+        by_phone = await delete_customer(engine, redis_client, "98765-43210")
+        assert by_phone["visitor_ids"] == ["v_off"] and by_phone["conversation_ids"] == [off.id]
+        with db.sessions(engine)() as session:
+            assert session.scalars(select(RejectedEvent.entry_id)).all() == ["1-2"]
+            texts = " ".join(m.text or "" for m in session.scalars(select(Message)))
+            assert "canary" not in texts
+        assert await redis_client.exists("visitor:v_else") and not await redis_client.exists("visitor:v_pre")
+        dump = await everything_in(redis_client)
+        assert "canary-email-77" not in dump and "canary-phone-88" not in dump
+    finally:
+        engine.dispose()
+
+
+async def everything_in(redis) -> str:
+    """Every value in the Redis database, as text."""
+    parts = []
+    for key in await redis.keys("*"):
+        kind = await redis.type(key)
+        if kind == "string":
+            parts.append(await redis.get(key))
+        elif kind == "hash":
+            parts.append(str(await redis.hgetall(key)))
+        elif kind == "list":
+            parts.append(str(await redis.lrange(key, 0, -1)))
+        elif kind == "set":
+            parts.append(str(await redis.smembers(key)))
+        elif kind == "zset":
+            parts.append(str(await redis.zrange(key, 0, -1)))
+        elif kind == "stream":
+            parts.append(str(await redis.xrange(key)))
+    return " ".join(parts)
