@@ -80,6 +80,7 @@ def create_app(
         timing=timing,
         mailer=Mailer(settings.smtp_url),
         max_messages=settings.max_messages,
+        anonymous_ttl=settings.anonymous_visitor_ttl,
     )
     quotas = Quotas(redis_url, settings.limits)
     sio.register_namespace(

@@ -19,6 +19,7 @@
 | `HANDOFF_CORS_ORIGINS` | (same origin) | other origins allowed to open sockets, comma-separated (`*`: any) |
 | `HANDOFF_LIMIT_<NAME>` | see docs/security.md | rate limits and quotas (handoff/quotas.py), e.g. `2/second;30/minute`, `0` = off |
 | `HANDOFF_MAX_MESSAGES` | 1000 | messages a conversation may hold; a visitor's next one is refused (`conversation_full`), 0 = no cap |
+| `HANDOFF_ANONYMOUS_VISITOR_TTL` | 604800 | seconds a visitor record without a conversation is kept after its last connect (0 = kept) |
 | `HANDOFF_FORWARDED_FOR` | 0 | 1: the client address is the right-most X-Forwarded-For entry (behind your proxy) |
 | `HANDOFF_QUEUE_ABANDON` | 180 | seconds a queued visitor may be without a socket before the chat is abandoned |
 | `HANDOFF_RASA_TIMEOUT` | 30 | seconds to wait for the bot's answer |
@@ -104,6 +105,7 @@ class Settings:
     limits: Tuple[Tuple[str, str], ...] = tuple((q.name, q.default) for q in QUOTAS)
     forwarded_for: bool = False
     max_messages: int = 1000
+    anonymous_visitor_ttl: int = 7 * 86400
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -139,6 +141,7 @@ class Settings:
             smtp_url=env.get("SMTP_URL") or None,
             limits=quota_settings(env),
             max_messages=_int(env, "HANDOFF_MAX_MESSAGES", 1000),
+            anonymous_visitor_ttl=_int(env, "HANDOFF_ANONYMOUS_VISITOR_TTL", 7 * 86400),
             forwarded_for=_choice(env, "HANDOFF_FORWARDED_FOR", ("0", "1")) == "1",
         )
 

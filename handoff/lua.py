@@ -51,6 +51,7 @@ local function open(open_key, visitor_key, convs_key, events, vid, new_cid, conv
   cid = new_cid
   if language == '' then language = redis.call('HGET', visitor_key, 'language') or '' end
   redis.call('SET', open_key, cid)
+  redis.call('PERSIST', visitor_key)  -- a visitor with a conversation is kept (see EXPIRE_ANONYMOUS)
   redis.call('HSET', string.format(conv_template, cid), 'id', cid, 'visitor_id', vid, 'state', 'bot',
              'language', language, 'created_at', now, 'updated_at', now, 'last_seq', '0')
   redis.call('RPUSH', convs_key, cid)
@@ -118,6 +119,13 @@ local seq, stored, fresh = append(conv, KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV
 return {seq, stored, fresh}
 """
 )
+
+# An anonymous visitor record (no conversation yet) expires. KEYS: visitor hash, their conversations
+# ARGV: seconds. Atomic with the PERSIST of a conversation's creation (_OPEN_FN).
+EXPIRE_ANONYMOUS = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 0
+"""
 
 # Releases a lock only if it still holds the caller's token. KEYS: lock; ARGV: token
 RELEASE_LOCK = """

@@ -64,9 +64,10 @@ def build_service(
     timing: Timing,
     mailer: Optional[Mailer] = None,
     max_messages: int = 0,
+    anonymous_ttl: int = 7 * 86400,
 ) -> Service:
     mailer = mailer or Mailer(None)
-    store, presence, users = Store(redis, max_messages), Presence(redis), UserStore(redis)
+    store, presence, users = Store(redis, max_messages, anonymous_ttl), Presence(redis), UserStore(redis)
     announcer = Announcer(sio)
     transcript = Transcript(store, announcer, texts)
     waiting = WaitingLine(store, presence, users, hours, announcer, transcript, timing)

@@ -132,8 +132,8 @@ def _templates() -> List[str]:
 
 
 class Store:
-    def __init__(self, redis: Redis, max_messages: int = 0) -> None:
-        self.redis, self.max_messages = redis, max_messages
+    def __init__(self, redis: Redis, max_messages: int = 0, anonymous_ttl: int = 7 * 86400) -> None:
+        self.redis, self.max_messages, self.anonymous_ttl = redis, max_messages, anonymous_ttl
         self._open = redis.register_script(lua.OPEN_OR_CREATE)
         self._visitor_message = redis.register_script(lua.VISITOR_MESSAGE)
         self._append = redis.register_script(lua.APPEND)
@@ -161,6 +161,10 @@ class Store:
                 self._xadd(pipe, "visitor", "", vid, values)
             pipe.hgetall(key)
             result = await pipe.execute()
+        if self.anonymous_ttl:  # a record without a conversation expires (a connect costs nothing)
+            await self.redis.eval(
+                lua.EXPIRE_ANONYMOUS, 2, key, keyspace.visitor_conversations(vid), self.anonymous_ttl
+            )
         return result[-1]
 
     async def visitor(self, vid: str) -> Dict[str, str]:

@@ -199,3 +199,15 @@ async def test_a_socket_is_closed_when_its_token_expires(live):
     live.clients.append(console)
     await console.wait_for("agent_session")
     assert await _closed(console, 6.0)
+
+
+@session_loop
+async def test_an_anonymous_visitor_record_expires_and_one_with_a_conversation_is_kept(live):
+    idle = await live.visitor()
+    talks = await live.visitor()
+    idle_vid = (await idle.wait_for("session"))["visitor_id"]
+    talks_vid = (await talks.wait_for("session"))["visitor_id"]
+    ttl = live.service.store.anonymous_ttl
+    assert 0 < await live.redis.ttl(keyspace.visitor(idle_vid)) <= ttl
+    await talks.say("hello")
+    assert await live.redis.ttl(keyspace.visitor(talks_vid)) == -1  # persisted with its conversation
