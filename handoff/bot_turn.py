@@ -68,12 +68,22 @@ class BotTurn:
             finally:
                 await self.store.redis.eval(lua.RELEASE_LOCK, 1, key, token)
 
-    async def run(self, conv: LiveConversation, stored: Dict[str, Any], chosen_language: str = "") -> None:
+    async def run(
+        self,
+        conv: LiveConversation,
+        stored: Dict[str, Any],
+        chosen_language: str = "",
+        redriven: bool = False,
+    ) -> None:
         """Answer the visitor's `stored` message; `chosen_language` is the visitor's own choice."""
         async with self._turn_lock(conv.id):
             current = await self.store.get(conv.id)
             if current is None or current.state is not State.BOT:
+                await self.store.turn_done(conv.id, stored["seq"])
                 return  # escalated (or ended) while this turn waited: no bot answer after `queued`
+            pending = await self.store.redis.zscore(keyspace.PENDING_TURNS, f"{conv.id}|{stored['seq']}")
+            if redriven and not pending:
+                return  # answered meanwhile by the process that first had it
             conv = current
             metadata: Dict[str, Any] = {"conversation_language": conv.language or None}
             if chosen_language:
@@ -82,6 +92,7 @@ class BotTurn:
                 replies = await self.rasa.send(conv.id, stored["text"], metadata)
             except BotUnavailable as exc:
                 log.warning("bot unavailable for %s: %s", conv.id, exc)
+                await self.store.turn_done(conv.id, stored["seq"])
                 if stored["text"].strip() == REQUEST_HUMAN_PAYLOAD:
                     context = escalation_context(await self.store.messages(conv.id), conv.language)
                     escalation = {"reason": "requested", "source": "service", **context}
@@ -94,6 +105,25 @@ class BotTurn:
             handoff = next((r.handoff for r in replies if r.handoff), None)
             if handoff:
                 await self.waiting.escalate(conv, handoff, announced_by_bot=True)
+
+    async def redrive(self, older_than: float, now: Optional[float] = None) -> int:
+        """At-least-once bot turns: a visitor message still awaiting the bot `older_than` seconds after
+        it was stored, whose turn lock is free (its process died), gets its turn here."""
+        now = now or time.time()
+        redriven = 0
+        for cid, seq in await self.store.stalled_turns(now - older_than):
+            if await self.store.redis.exists(keyspace.turn_lock(cid)):
+                continue  # its turn is running (or its owner died less than the lock's TTL ago)
+            conv = await self.store.get(cid)
+            messages = await self.store.messages(cid, seq - 1) if conv else []
+            if conv is None or not messages or messages[0].get("sender") != "visitor":
+                await self.store.turn_done(cid, seq)
+                continue
+            chosen = (await self.store.visitor(conv.visitor_id)).get("language", "")
+            log.warning("re-driving the bot turn of %s message %d (its process stopped)", cid, seq)
+            await self.run(conv, messages[0], chosen, redriven=True)
+            redriven += 1
+        return redriven
 
     async def _record(self, conv: LiveConversation, stored: Dict[str, Any], replies: List[BotReply]) -> bool:
         detected: Optional[str] = None

@@ -22,6 +22,7 @@ that connect on first use.
 | `agents:status` | hash | username -> `online`, `away` or `busy`, as the agent set it (none: `online`) |
 | `waits` | list | the last 20 queue waits (queued -> claimed), seconds |
 | `lock:turn:<cid>` | string | the process running the conversation's bot turn (expires) |
+| `turns:pending` | sorted set | `<cid>|<seq>` -> time: visitor messages awaiting the bot (written with the message) |
 | `visitors:seen` | sorted set | visitor id -> last time one of their sockets was seen (abandonment) |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
 | `active` | sorted set | conversations by last message time (to end idle bot conversations) |
@@ -58,6 +59,7 @@ WAITS = "waits"
 RECENT_WAITS = 20
 SWEEPER_LOCK = "lock:sweeper"
 VISITORS_SEEN = "visitors:seen"
+PENDING_TURNS = "turns:pending"
 ACTIVE = "active"
 EVENTS = "log:events"
 LOG_GROUP = "sql-log"

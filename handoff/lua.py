@@ -94,6 +94,9 @@ local lang = redis.call('HGET', conv, 'language') or ''
 local body = '{"conversation_id":' .. cjson.encode(cid) .. ',' .. string.sub(ARGV[8], 2)
 local seq, stored, fresh = append(conv, string.format(ARGV[4], cid), string.format(ARGV[5], cid),
                                   KEYS[4], KEYS[5], cid, ARGV[7], lang, body, now)
+if fresh == 1 and KEYS[6] and redis.call('HGET', conv, 'state') == 'bot' then
+  redis.call('ZADD', KEYS[6], now, cid .. '|' .. seq)  -- awaiting the bot: written with the message
+end
 return {cid, created, seq, stored, fresh, redis.call('HGETALL', conv),
         redis.call('HGET', KEYS[2], 'language') or ''}
 """
@@ -209,6 +212,7 @@ BOT_TURN = (
     + """
 local conv, msgs = KEYS[1], KEYS[2]
 local cid, now, visitor_seq, detected = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if KEYS[6] then redis.call('ZREM', KEYS[6], cid .. '|' .. visitor_seq) end  -- the turn is done
 if redis.call('HGET', conv, 'state') ~= 'bot' then return {-2} end  -- left the bot: drop the turn
 local vid = redis.call('HGET', conv, 'visitor_id') or ''
 local written = 0

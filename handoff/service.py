@@ -84,5 +84,5 @@ def build_service(
         packets=packets,
         visitors=VisitorDesk(store, announcer, transcript, waiting, bot, packets, mailer),
         agents=AgentDesk(store, users, announcer, transcript, waiting, packets, canned, mailer),
-        sweeper=Sweeper(store, presence, users, transcript, waiting, timing),
+        sweeper=Sweeper(store, presence, users, transcript, waiting, timing, bot),
     )

@@ -205,7 +205,7 @@ class Store:
         now = repr(time.time())
         _, body = _message_body({"sender": "visitor", "text": text, "meta": {}, "client_id": client_id})
         result = await self._visitor_message(
-            keys=self._visitor_keys(vid),
+            keys=[*self._visitor_keys(vid), keyspace.PENDING_TURNS],
             args=[vid, "c_" + secrets.token_hex(8), *_templates(), now, client_id, body, self.max_messages],
         )
         if len(result) == 2:
@@ -321,12 +321,23 @@ class Store:
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
         for reply in replies:
             args += list(_message_body({**reply, "conversation_id": cid}))
-        written, *stored = await self._bot_turn(keys=self._conv_keys(cid), args=args)
+        written, *stored = await self._bot_turn(
+            keys=[*self._conv_keys(cid), keyspace.PENDING_TURNS], args=args
+        )
         if int(written) == -2:
             return None
         if int(written) == -1 and detected:  # a message stored by an older version: rewrite it
             await self.update_message(cid, visitor_seq, lang=detected)
         return [json.loads(item) for item in stored]
+
+    async def turn_done(self, cid: str, seq: int) -> None:
+        """The visitor message `seq` no longer awaits the bot (answered, or it cannot be)."""
+        await self.redis.zrem(keyspace.PENDING_TURNS, f"{cid}|{seq}")
+
+    async def stalled_turns(self, before: float) -> List[Tuple[str, int]]:
+        """(cid, seq) of visitor messages awaiting the bot since before `before`, oldest first."""
+        members = await self.redis.zrangebyscore(keyspace.PENDING_TURNS, "-inf", before, start=0, num=100)
+        return [(m.split("|")[0], int(m.split("|")[1])) for m in members]
 
     async def messages(self, cid: str, after_seq: int = 0) -> List[Dict[str, Any]]:
         raw = await self.redis.lrange(keyspace.messages(cid), max(0, after_seq), -1)

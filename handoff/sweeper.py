@@ -17,7 +17,7 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import Awaitable, Callable, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from handoff import keyspace
 from handoff.agents import Agent, UserStore
@@ -39,7 +39,9 @@ class Sweeper:
         transcript: Transcript,
         waiting: WaitingLine,
         timing: Timing,
+        bot: Optional[Any] = None,
     ) -> None:
+        self.bot = bot  # handoff/bot_turn.py BotTurn: re-drives turns whose process died
         self.store, self.presence, self.users = store, presence, users
         self.transcript, self.waiting, self.timing = transcript, waiting, timing
         self.instance = secrets.token_hex(6)
@@ -170,6 +172,8 @@ class Sweeper:
         if await self.presence.try_lead(self.instance, ttl=max(5 * self.timing.sweep_interval, 5.0)):
             await self.requeue_abandoned()
             await self.abandon_queued()
+            if self.bot is not None:
+                await self.bot.redrive(older_than=self.bot.rasa.timeout + 10)
             await self.end_idle_bot_conversations()
             await self.waiting.announce(force=False)
 

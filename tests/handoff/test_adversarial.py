@@ -10,6 +10,8 @@ import asyncio
 import collections
 import http.client
 import json
+import os
+import signal
 import urllib.request
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
@@ -231,3 +233,39 @@ async def test_two_tabs_on_two_processes_send_a_first_message_at_once_one_conver
             call(second, "visitor_message", {"text": "where is my order?", "client_id": "tab2"}),
         )
         assert all(a["ok"] for a in acks) and acks[0]["conversation_id"] == acks[1]["conversation_id"], acks
+
+
+async def test_sigkill_right_after_an_ack_the_bot_answers_exactly_once_after_restart(stack, redis):
+    """Last in this module: it kills and restarts process A."""
+    text = "where is my refund"
+
+    def bot_replies(cid: str, after: int) -> List[Dict[str, Any]]:
+        stored = [json.loads(m) for m in redis.lrange(keyspace.messages(cid), after, -1)]
+        return [m for m in stored if m["sender"] == "bot"]
+
+    async with From("127.0.0.91") as address:  # the same text, undisturbed: how many replies a turn has
+        reference, _ = await address.connect(stack["b"])
+        ack = await call(reference, "visitor_message", {"text": text, "client_id": "ref"})
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if bot_replies(ack["conversation_id"], ack["seq"]):
+                break
+        await asyncio.sleep(1)
+        expected = len(bot_replies(ack["conversation_id"], ack["seq"]))
+    assert expected >= 1
+    service_a = next(s for s in stack["services"] if s.name == "a")
+    async with From("127.0.0.92") as address:
+        client, refused = await address.connect(stack["a"])
+        assert client is not None, refused
+        ack = await call(client, "visitor_message", {"text": text, "client_id": "k1"})
+        os.killpg(service_a.process.pid, signal.SIGKILL)  # right after the ack
+        service_a.process.wait()
+    cid, seq = ack["conversation_id"], ack["seq"]
+    await asyncio.to_thread(service_a.start)
+    for _ in range(900):  # B's (or the new A's) sweeper re-drives it once the turn lock expires
+        if len(bot_replies(cid, seq)) >= expected:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3)  # and nothing more comes
+    assert len(bot_replies(cid, seq)) == expected, bot_replies(cid, seq)
+    assert redis.zcard(keyspace.PENDING_TURNS) == 0
