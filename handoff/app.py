@@ -40,6 +40,7 @@ from handoff.translation import LiveTranslator
 from handoff.waiting import Timing
 
 log = logging.getLogger("handoff")
+MEMORY_ALERT = 0.9  # /health turns `degraded` (and logs) when Redis uses this share of maxmemory
 TEXTS_PATH = Path(__file__).resolve().parent.parent / "data" / "handoff" / "messages.yml"
 
 
@@ -109,13 +110,21 @@ def create_app(
 
     @app.get("/health")
     async def health(request: Request) -> Any:
+        memory: Any = None
         try:
             redis_ok = bool(await redis.ping())
+            info = await redis.info("memory")
+            used, ceiling = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+            memory = {"used": used, "max": ceiling, "policy": info.get("maxmemory_policy")}
         except RedisError:
             redis_ok = False
+        full = bool(memory and memory["max"] and memory["used"] >= MEMORY_ALERT * memory["max"])
+        if full:  # the alert: with noeviction, writes start failing at maxmemory
+            log.warning("redis memory at %d of %d bytes (maxmemory)", memory["used"], memory["max"])
         body = {
-            "status": "ok" if redis_ok else "degraded",
+            "status": "ok" if redis_ok and not full else "degraded",
             "redis": redis_ok,
+            "redis_memory": memory,
             "rasa": await rasa.healthy(),
             # running (it answers), and how many language pairs it can translate (0: no models)
             "translator": bool(await translator.pairs()) or translator.reachable,

@@ -277,6 +277,8 @@ class EmbeddedRedis:
             "appendfsync everysec",
             'appendfilename "appendonly.aof"',
             'dbfilename "dump.rdb"',
+            # full: refuse writes (visitors get `unavailable`), never evict a conversation
+            "maxmemory-policy noeviction",
         ]
         return "\n".join(lines) + "\n"
 

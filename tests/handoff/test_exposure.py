@@ -211,3 +211,18 @@ async def test_an_anonymous_visitor_record_expires_and_one_with_a_conversation_i
     assert 0 < await live.redis.ttl(keyspace.visitor(idle_vid)) <= ttl
     await talks.say("hello")
     assert await live.redis.ttl(keyspace.visitor(talks_vid)) == -1  # persisted with its conversation
+
+
+@session_loop
+async def test_health_alerts_when_redis_nears_maxmemory(live):
+    status, body = await asyncio.to_thread(_http, live.base_url, "/health")
+    assert body["redis_memory"]["policy"] == "noeviction" and body["status"] in ("ok", "degraded")
+    used = int((await live.redis.info("memory"))["used_memory"])
+    await live.redis.config_set("maxmemory", str(int(used * 1.05)))
+    try:
+        status, body = await asyncio.to_thread(_http, live.base_url, "/health")
+        assert body["status"] == "degraded" and body["redis_memory"]["max"] > 0, body
+    finally:
+        await live.redis.config_set("maxmemory", "0")
+    status, body = await asyncio.to_thread(_http, live.base_url, "/health")
+    assert body["redis_memory"]["max"] == 0
