@@ -20,6 +20,7 @@ import {
   quickReplies,
   safeColor,
   saveState,
+  seqGap,
   statusLines,
   translationNotice,
 } from '../visitor/src/logic.js';
@@ -300,5 +301,21 @@ describe('typing throttle', () => {
     assert.deepEqual(sent, [true, true, false]);
     throttle.stop();
     assert.deepEqual(sent, [true, true, false], 'no second false');
+  });
+});
+
+describe('seqGap', () => {
+  const shown = [
+    { id: 'c_1:1', conversation_id: 'c_1', seq: 1 },
+    { id: 'c_1:2', conversation_id: 'c_1', seq: 2 },
+  ];
+  it('asks for what was missed when seq jumps', () => {
+    assert.equal(seqGap(shown, { conversation_id: 'c_1', seq: 5 }), 2);
+  });
+  it('is quiet for the next seq, a repeat, or a new conversation', () => {
+    assert.equal(seqGap(shown, { conversation_id: 'c_1', seq: 3 }), null);
+    assert.equal(seqGap(shown, { conversation_id: 'c_1', seq: 2 }), null);
+    assert.equal(seqGap(shown, { conversation_id: 'c_2', seq: 4 }), null);
+    assert.equal(seqGap(shown, { conversation_id: 'c_1' }), null);
   });
 });

@@ -86,6 +86,16 @@ export function mergeMessages(existing, incoming) {
   });
 }
 
+/**
+ * A live `message` whose `seq` jumps past the last one shown for its conversation (messages were
+ * lost, e.g. during a Redis blip): the `after_seq` to ask `history` for, else null.
+ */
+export function seqGap(messages, message) {
+  if (!message || !message.conversation_id || !Number.isFinite(Number(message.seq))) return null;
+  const last = lastSeq(messages, message.conversation_id);
+  return last > 0 && Number(message.seq) > last + 1 ? last : null;
+}
+
 /** The highest `seq` shown for `conversationId` (0 when none). */
 export function lastSeq(messages, conversationId) {
   return (messages || []).reduce(

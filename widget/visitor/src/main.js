@@ -13,6 +13,7 @@ import {
   buttonTitles,
   createTypingThrottle,
   lastSeq,
+  seqGap,
   loadState,
   mergeMessages,
   newClientId,
@@ -379,7 +380,12 @@ const handlers = {
     flush();
   },
   message(message) {
+    const gap = seqGap(state.messages, message);
     addMessages([message], { live: true });
+    if (gap !== null && socket) {
+      // a jump in `seq`: fetch what was missed, no reload needed
+      socket.request('history', { after_seq: gap }).then((ack) => addMessages(ack.messages || [])).catch(() => {});
+    }
   },
   status(status) {
     const previous = state.status && state.status.state;
