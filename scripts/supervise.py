@@ -64,7 +64,7 @@ class Child:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            self.command,
+            "exec " + self.command,  # the shell becomes the process: its pid is the one we watch
             shell=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -88,6 +88,15 @@ class Child:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
         say(f"{self.name} {how}; restarting in {delay:g}s (restart {self.failures} in a row)")
         self.restart_at = now + delay
+
+    def group_alive(self) -> bool:
+        if self.process is None:
+            return False
+        try:
+            os.killpg(self.process.pid, 0)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
 
     def signal_group(self, number: int) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -137,6 +146,10 @@ def main(argv: List[str]) -> int:
             continue
         try:
             child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            while child.group_alive() and time.monotonic() < deadline:  # its children too
+                time.sleep(0.1)
+            if child.group_alive():
+                raise subprocess.TimeoutExpired(child.command, GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             say(f"{child.name} did not stop in {GRACE_SECONDS}s; killing it")
             child.signal_group(signal.SIGKILL)
