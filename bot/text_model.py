@@ -150,17 +150,16 @@ class TextClassifier:
         index = {c: i for i, c in enumerate(self.classes)}
         scores, gold = [], []
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, labels):
-            fold = TextClassifier(self.encoder_weight, self.C, self.use_ngrams, calibration_folds=0)
-            sub_texts = [texts[i] for i in train]
-            if self.use_ngrams:
-                fold.ngrams = NgramFeatures().fit(sub_texts)
-            sub_emb = embeddings[train] if embeddings is not None else None
-            classes, fold.coef, fold.intercept = fold._fit_svm(sub_texts, sub_emb, labels[train])
+            fold = TextClassifier(self.encoder_weight, self.C, self.use_ngrams, calibration_folds=0).fit(
+                [texts[i] for i in train],
+                embeddings[train] if embeddings is not None else None,
+                labels[train],
+            )
             test_emb = embeddings[test] if embeddings is not None else None
             raw = fold.decision([texts[i] for i in test], test_emb)
             # Align the fold's classes with the full model's.
             aligned = np.full((len(test), len(self.classes)), -1e3, dtype=np.float32)
-            for j, c in enumerate(classes):
+            for j, c in enumerate(fold.classes):
                 aligned[:, index[c]] = raw[:, j]
             scores.append(aligned)
             gold.extend(index[c] for c in labels[test])

@@ -133,11 +133,15 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        usable = [m for m in messages if m.get(TEXT) and sentence_embedding(m) is not None]
-        if self.model is None or not usable:
+        if self.model is None:
             return messages
+        embedded = [(m, sentence_embedding(m)) for m in messages if m.get(TEXT)]
+        embedded = [(m, vector) for m, vector in embedded if vector is not None]
+        if not embedded:
+            return messages
+        usable = [m for m, _ in embedded]
         probabilities = self.model.predict_proba(
-            [m.get(TEXT) for m in usable], np.vstack([self._embedding(m) for m in usable])
+            [m.get(TEXT) for m in usable], np.vstack([v for _, v in embedded])
         )
         priority = {str(k): float(v) for k, v in (self.config["priority_intents"] or {}).items()}
         for message, row in zip(usable, probabilities, strict=True):
