@@ -19,7 +19,12 @@ from tests.support.processes import (
     translator_service,
 )
 
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")
+
+@pytest.fixture(autouse=True, scope="module")
+def trained_model():
+    """These tests need the trained model: a missing one is a failure, not a skip."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train`")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,13 @@ from tests.support.handoff_service import (
 )
 from tests.support.processes import MODEL, free_port
 
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train`")
+
+@pytest.fixture(autouse=True, scope="module")
+def trained_model():
+    """These tests need the trained model: a missing one is a failure, not a skip."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train`")
+
 
 CONTENT = load_content()
 
