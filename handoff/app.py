@@ -23,6 +23,11 @@ from sanic.request import Request
 
 from handoff import keyspace
 from handoff.analytics.api import analytics_blueprint
+from handoff.attachments.checks import Limits
+from handoff.attachments.desk import AttachmentDesk
+from handoff.attachments.http import install_attachments
+from handoff.attachments.links import LinkSigner
+from handoff.attachments.storage import LocalDirectory
 from handoff.canned import load_canned_replies
 from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
@@ -58,7 +63,8 @@ def create_app(
         max_http_buffer_size=MAX_FRAME_BYTES,
     )
     redis = keyspace.async_client(redis_url)
-    signer = TokenSigner(load_secret(settings.secret, settings.data_dir))
+    secret = load_secret(settings.secret, settings.data_dir)
+    signer = TokenSigner(secret)
     settings = settings.with_(rasa_token=settings.resolved_rasa_token())
     rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout, token=settings.rasa_token or "")
     translator = LiveTranslator(settings.translator_url)
@@ -177,8 +183,15 @@ def create_app(
     async def me(request: Request) -> Any:
         return response.json({"agent": request.ctx.agent.to_wire()})
 
+    attachments = LocalDirectory(settings.attachment_dir)
+    links = LinkSigner(secret, settings.attachment_link_ttl)
+    limits = Limits(settings.attachment_max_bytes, settings.attachment_max_pixels)
+    desk = AttachmentDesk(
+        service.store, service.transcript, attachments, links, limits, settings.attachments_per_conversation
+    )
+    install_attachments(app, auth, desk, attachments, links, quotas, settings.forwarded_for)
     app.blueprint(
-        analytics_blueprint(settings, auth, redis, redis_url)
+        analytics_blueprint(settings, auth, redis, redis_url, attachments)
     )  # admin-only /api/analytics, /api/privacy
 
     console = settings.console_dir / "console"

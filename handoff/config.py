@@ -30,6 +30,11 @@
 | `HANDOFF_RETENTION_MODE` | anonymise | `anonymise` (keep the conversation rows, drop texts) or `delete` |
 | `SMTP_URL` | (none: no email) | the mail server, e.g. `smtp+starttls://user:pass@mail.example:587?from=support@shop.example` (handoff/mailer.py) |
 | `HANDOFF_FCR_WINDOW_DAYS` | 7 | FCR: days without a repeat contact on the same topic (docs/metrics.md) |
+| `HANDOFF_ATTACHMENTS_DIR` | `<data dir>/attachments` | where attachments are stored (handoff/attachments/storage.py) |
+| `HANDOFF_ATTACHMENT_MAX_BYTES` | 5242880 | largest file a visitor or agent may upload (5 MiB) |
+| `HANDOFF_ATTACHMENT_MAX_PIXELS` | 40000000 | largest image, in pixels (decompression bombs are refused) |
+| `HANDOFF_ATTACHMENTS_PER_CONVERSATION` | 20 | files one conversation may hold (0 = no cap) |
+| `HANDOFF_ATTACHMENT_LINK_TTL` | 900 | seconds a signed download link stays valid |
 """
 
 from __future__ import annotations
@@ -106,6 +111,11 @@ class Settings:
     forwarded_for: bool = False
     max_messages: int = 1000
     anonymous_visitor_ttl: int = 7 * 86400
+    attachments_dir: Optional[Path] = None  # None: <data dir>/attachments
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachment_max_pixels: int = 40_000_000
+    attachments_per_conversation: int = 20
+    attachment_link_ttl: int = 900
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -143,6 +153,13 @@ class Settings:
             max_messages=_int(env, "HANDOFF_MAX_MESSAGES", 1000),
             anonymous_visitor_ttl=_int(env, "HANDOFF_ANONYMOUS_VISITOR_TTL", 7 * 86400),
             forwarded_for=_choice(env, "HANDOFF_FORWARDED_FOR", ("0", "1")) == "1",
+            attachments_dir=_path(env, "HANDOFF_ATTACHMENTS_DIR", "")
+            if env.get("HANDOFF_ATTACHMENTS_DIR")
+            else None,
+            attachment_max_bytes=_int(env, "HANDOFF_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, 1024),
+            attachment_max_pixels=_int(env, "HANDOFF_ATTACHMENT_MAX_PIXELS", 40_000_000, 10_000),
+            attachments_per_conversation=_int(env, "HANDOFF_ATTACHMENTS_PER_CONVERSATION", 20),
+            attachment_link_ttl=_int(env, "HANDOFF_ATTACHMENT_LINK_TTL", 900, 10),
         )
 
     @property
@@ -153,6 +170,11 @@ class Settings:
     def resolved_rasa_token(self) -> str:
         """RASA_TOKEN, or the shared token file's (created when missing: I/O, call it at start-up)."""
         return resolve_token(self.rasa_token, self.rasa_token_file)
+
+    @property
+    def attachment_dir(self) -> Path:
+        """HANDOFF_ATTACHMENTS_DIR, or `attachments` in the data folder."""
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def embedded_redis_dir(self) -> Path:

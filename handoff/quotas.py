@@ -84,6 +84,27 @@ QUOTAS: Tuple[Quota, ...] = (
         "the service and agents' screens (typing is relayed)",
     ),
     Quota(
+        "upload_ip",
+        "20/hour",
+        "attachments uploaded by visitors from one IP address",
+        "disk space and image decoding (CPU); agents' screens",
+    ),
+    Quota(
+        "upload_visitor", "5/minute;20/hour", "attachments uploaded by one visitor", "the same, per visitor"
+    ),
+    Quota(
+        "upload_agent",
+        "30/minute",
+        "attachments uploaded by one agent",
+        "disk space and image decoding, from a stolen or scripted agent token",
+    ),
+    Quota(
+        "download_ip",
+        "300/minute",
+        "attachment links asked for and files downloaded from one IP address",
+        "disk reads and bandwidth",
+    ),
+    Quota(
         "login_ip",
         "20/minute;100/hour",
         "login attempts from one IP address",

@@ -37,7 +37,9 @@ from handoff.analytics.retention import apply_retention
 from handoff.http_edge import HttpAuth, HttpError
 
 
-def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: str) -> Blueprint:
+def analytics_blueprint(
+    settings: Any, auth: HttpAuth, redis: Any, redis_url: str, attachments: Any = None
+) -> Blueprint:
     bp = Blueprint("analytics")
     state: dict = {"engine": None}
     lock = asyncio.Lock()
@@ -152,7 +154,7 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
         if not customer:
             raise HttpError(400, "bad_request", "customer=<verified id or visitor id> is required")
         body = await privacy.export_customer(
-            await engine(), redis, customer, settings.rasa_url, settings.rasa_token
+            await engine(), redis, customer, settings.rasa_url, settings.rasa_token, attachments
         )
         return response.json(body, default=str)
 
@@ -165,7 +167,7 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
             raise HttpError(400, "bad_request", 'send {"customer": "<verified id or visitor id>"}')
         return response.json(
             await privacy.delete_customer(
-                await engine(), redis, customer.strip(), settings.rasa_url, settings.rasa_token
+                await engine(), redis, customer.strip(), settings.rasa_url, settings.rasa_token, attachments
             )
         )
 
@@ -187,7 +189,7 @@ def analytics_blueprint(settings: Any, auth: HttpAuth, redis: Any, redis_url: st
         def run() -> Any:
             client = keyspace.sync_client(redis_url)
             try:
-                return apply_retention(eng, days, mode, redis=client)
+                return apply_retention(eng, days, mode, redis=client, attachments=attachments)
             finally:
                 client.close()
 

@@ -19,6 +19,7 @@ module too; agents' `user:*` records hold no customer data):
 | Redis | members `<cid>` of `queue`, `offline`, `active`, `agent:<username>:chats` | - | yes |
 | Redis | outbox entries (`log:events`) of those visitors / conversations not yet written | - | yes (XDEL), before SQL, so the writer cannot write them back |
 | Rasa | the tracker of each conversation (sender id = conversation id) | yes (GET tracker) | yes (PUT an empty event list) |
+| files | attachments of those conversations (handoff/attachments/storage.py) | yes (metadata + base64 bytes) | yes |
 
 Erasing leaves tombstones (`erasures`: the erased visitor and conversation ids, which are random
 ids, and the time): an entry the writer had already read when the erasure ran is then not written
@@ -61,6 +62,7 @@ from handoff.analytics.models import (
     Visitor,
 )
 from handoff.analytics.retention import apply_retention
+from handoff.attachments.storage import AttachmentStorage, LocalDirectory, erase_files, export_files
 from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
 
@@ -202,6 +204,7 @@ async def export_customer(
     customer: str,
     rasa_url: Optional[str] = None,
     rasa_token: Optional[str] = None,
+    attachments: Optional[AttachmentStorage] = None,
 ) -> Dict[str, Any]:
     """Everything stored about `customer` (JSON-ready). SQL runs in a worker thread."""
     vids, cids = await scope(redis, engine, customer)
@@ -224,6 +227,7 @@ async def export_customer(
         "sql": sql,
         "redis": live,
         "rasa": await _rasa(rasa_url, cids, erase=False, token=rasa_token),
+        "attachments": await asyncio.to_thread(export_files, attachments, cids),
     }
 
 
@@ -299,6 +303,7 @@ async def delete_customer(
     customer: str,
     rasa_url: Optional[str] = None,
     rasa_token: Optional[str] = None,
+    attachments: Optional[AttachmentStorage] = None,
 ) -> Dict[str, Any]:
     """Erase `customer` everywhere; returns what was removed where. SQL runs in a worker thread."""
     vids, cids = await scope(redis, engine, customer)
@@ -311,6 +316,7 @@ async def delete_customer(
     result["sql"] = await asyncio.to_thread(_sql_erase, engine, customer, vids, cids)
     result["rasa"] = await _rasa(rasa_url, cids, erase=True, token=rasa_token)
     result["rasa"].pop("trackers", None)
+    result["attachments"] = await asyncio.to_thread(erase_files, attachments, cids)
     return result
 
 
@@ -322,6 +328,7 @@ async def _main(args: argparse.Namespace) -> int:
     url = args.database_url or settings.database_url
     db.migrate(url)
     engine = db.make_engine(url)
+    files = LocalDirectory(settings.attachment_dir)
     try:
         if args.command == "retention":
             days = settings.retention_days if args.days is None else args.days
@@ -331,7 +338,7 @@ async def _main(args: argparse.Namespace) -> int:
             )
             client = keyspace.sync_client(redis_url)
             try:
-                counts = apply_retention(engine, days, mode, redis=client)
+                counts = apply_retention(engine, days, mode, redis=client, attachments=files)
             finally:
                 client.close()
                 if embedded is not None:
@@ -344,9 +351,8 @@ async def _main(args: argparse.Namespace) -> int:
         redis = keyspace.async_client(redis_url)
         try:
             if args.command == "export":
-                body = await export_customer(
-                    engine, redis, args.customer, settings.rasa_url, settings.resolved_rasa_token()
-                )
+                token = settings.resolved_rasa_token()
+                body = await export_customer(engine, redis, args.customer, settings.rasa_url, token, files)
                 text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
                 if args.out:
                     with open(args.out, "w", encoding="utf-8") as handle:
@@ -360,9 +366,8 @@ async def _main(args: argparse.Namespace) -> int:
                     if answer.strip().lower() != "yes":
                         print("nothing erased")
                         return 1
-                body = await delete_customer(
-                    engine, redis, args.customer, settings.rasa_url, settings.resolved_rasa_token()
-                )
+                token = settings.resolved_rasa_token()
+                body = await delete_customer(engine, redis, args.customer, settings.rasa_url, token, files)
                 print(json.dumps(body, ensure_ascii=False, indent=2))
         finally:
             await redis.aclose()

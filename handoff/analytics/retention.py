@@ -7,6 +7,9 @@ and translations, rating comments, agents' notes, offline contact and text, the 
 message and transition rows. The `conversations` rows (times, language, topic, agent, codes,
 scores) stay, so every measure of docs/metrics.md for past periods is unchanged.
 
+Their attachments (handoff/attachments/storage.py) are deleted in both modes, when the caller
+passes the storage (the writer, the CLI and the API do).
+
 The log writer applies it once an hour (handoff/analytics/writer.py); `python -m
 handoff.analytics.privacy retention` and `POST /api/privacy/retention` apply it now.
 """
@@ -22,12 +25,18 @@ from sqlalchemy.engine import Engine
 from handoff import keyspace
 from handoff.analytics import db
 from handoff.analytics.models import Conversation, Event, Message, Transition, Visitor
+from handoff.attachments.storage import erase_files
 
 KEEP_META = ("reply", "topic", "intent_confidence", "kind", "machine_translated", "requested_lang")
 
 
 def apply_retention(
-    engine: Engine, days: int, mode: str = "anonymise", now: Optional[float] = None, redis: Any = None
+    engine: Engine,
+    days: int,
+    mode: str = "anonymise",
+    now: Optional[float] = None,
+    redis: Any = None,
+    attachments: Any = None,
 ) -> Dict[str, int]:
     """Anonymise (or delete) the transcripts of conversations that ended more than `days` days ago.
 
@@ -85,6 +94,8 @@ def apply_retention(
             for visitor in session.scalars(select(Visitor).where(Visitor.id.in_(vids - open_vids))):
                 visitor.page = None
         pairs = [(c.id, c.visitor_id) for c in convs]
+    if attachments is not None:
+        counts["attachments"] = erase_files(attachments, [cid for cid, _ in pairs])
     if redis is not None:
         counts["redis_conversations"] = 0
         for cid, vid in pairs:

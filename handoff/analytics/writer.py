@@ -40,6 +40,7 @@ from handoff.analytics import db
 from handoff.analytics.models import Event, RejectedEvent
 from handoff.analytics.projection import Entry, apply_entry, erased_ids, is_erased
 from handoff.analytics.retention import apply_retention
+from handoff.attachments.storage import LocalDirectory
 from handoff.config import Settings
 from handoff.embedded_redis import resolve_redis_url
 
@@ -76,6 +77,7 @@ class Writer:
         backoff: Tuple[float, float] = (0.5, 30.0),
         migrate: bool = True,
         retention: Tuple[int, str] = (0, "anonymise"),
+        attachments: Any = None,
     ) -> None:
         self.redis, self.database_url = redis, database_url
         self.consumer = consumer or f"{socket.gethostname()}-writer"
@@ -87,7 +89,7 @@ class Writer:
         self.needs_migration = migrate
         self.own_pending_done = False
         self.next_claim = 0.0
-        self.retention = retention
+        self.retention, self.attachments = retention, attachments  # storage: retention deletes files
         self.next_retention = 0.0
         self.held: List[Entry] = []  # a batch read but not yet written (the database was down)
         self.stats = {"written": 0, "skipped": 0, "rejected": 0, "outages": 0, "batches": 0}
@@ -279,7 +281,7 @@ class Writer:
             return
         self.next_retention = time.monotonic() + 3600
         try:
-            counts = apply_retention(self.engine, days, mode, redis=self.redis)
+            counts = apply_retention(self.engine, days, mode, redis=self.redis, attachments=self.attachments)
         except Exception as exc:
             if _outage(exc):
                 raise DatabaseDown(str(exc).splitlines()[0]) from exc
@@ -318,6 +320,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         claim_idle=args.claim_idle,
         backoff=(0.5, args.max_backoff),
         retention=(settings.retention_days, settings.retention_mode),
+        attachments=LocalDirectory(settings.attachment_dir),
     )
     signal.signal(signal.SIGTERM, lambda *_: writer.stop())
     signal.signal(signal.SIGINT, lambda *_: writer.stop())
