@@ -5,19 +5,15 @@
 
 import { el, nearBottom, uid } from './dom.js';
 import { packetSections } from './view-packet.js';
+import { closeForm, handbackForm, transferForm } from './view-pane-forms.js';
+import { messageNode, pendingNode } from './view-pane-messages.js';
+import { PaneFiles } from './view-attachments.js';
 import {
-  RESOLUTIONS,
   buttonTitles,
   createTypingThrottle,
   filterCanned,
-  formatTime,
   languageLabel,
-  languageWarning,
-  messageView,
   resolutionLabel,
-  senderLabel,
-  tappedTitle,
-  transferTargets,
   unassignedLabel,
   validateText,
   visitorName,
@@ -30,6 +26,7 @@ export class ConversationPane {
     this.actions = actions;
     this.lastPacket = null;
     this.typing = createTypingThrottle((typing) => actions.typing(id, typing));
+    this.files = new PaneFiles(id);
     this.build();
   }
 
@@ -62,7 +59,7 @@ export class ConversationPane {
       ]),
     ]);
 
-    this.forms = { transfer: this.buildTransfer(), handback: this.buildHandback(), close: this.buildClose() };
+    this.forms = { transfer: transferForm(this), handback: handbackForm(this), close: closeForm(this) };
     this.actionError = el('p', { class: 'nc-error', attrs: { role: 'alert' } });
 
     this.transcript = el('div', { class: 'nc-transcript', attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Transcript', tabindex: '0' } });
@@ -174,7 +171,10 @@ export class ConversationPane {
         el('div', { class: 'nc-composer-row' }, [
           this.cannedBtn,
           el('label', { class: 'nc-check' }, [this.noteBox, ' Internal note (agents only)']),
+          this.files.button,
+          this.files.input,
           this.composerError,
+          this.files.status,
           this.sendBtn,
         ]),
       ],
@@ -287,117 +287,6 @@ export class ConversationPane {
     return el('button', { class: 'nc-btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closeForms() } });
   }
 
-  buildTransfer() {
-    const selectId = uid('nc-transfer');
-    const select = el('select', { class: 'nc-input', attrs: { id: selectId, required: true } });
-    const note = el('p', { class: 'nc-note' });
-    const warning = el('p', { class: 'nc-warning', attrs: { role: 'status' } });
-    let targets = [];
-    const warn = () => {
-      const language = (this.store.get(this.id)?.packet || {}).language;
-      warning.textContent = languageWarning(targets.find((a) => a.username === select.value), language);
-    };
-    select.addEventListener('change', warn);
-    const submit = el('button', { class: 'nc-btn nc-btn--primary', text: 'Transfer', attrs: { type: 'submit' } });
-    const node = el(
-      'form',
-      {
-        class: 'nc-action-form',
-        attrs: { hidden: true, 'aria-label': 'Transfer the conversation' },
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            if (!select.value) return;
-            this.runAction(submit, () => this.actions.transfer(this.id, select.value));
-          },
-        },
-      },
-      [el('label', { class: 'nc-label', text: 'Transfer to', attrs: { for: selectId } }), select, warning, note, submit, this.cancelButton()],
-    );
-    const onOpen = async () => {
-      select.replaceChildren(el('option', { text: 'Loading agents…', attrs: { value: '' } }));
-      submit.disabled = true;
-      note.textContent = '';
-      warning.textContent = '';
-      try {
-        const agents = await this.actions.agents();
-        targets = transferTargets(agents, this.store.agent && this.store.agent.username);
-        if (!targets.length) {
-          select.replaceChildren(el('option', { text: 'No one available', attrs: { value: '' } }));
-          note.textContent = 'No other agent is online with free capacity.';
-          return;
-        }
-        select.replaceChildren(
-          ...targets.map((a) =>
-            el('option', {
-              text: `${a.display_name || a.username} (${(a.languages || []).join(', ') || 'no languages'}; ${a.load ?? 0}/${a.capacity ?? '?'})`,
-              attrs: { value: a.username },
-            }),
-          ),
-        );
-        submit.disabled = false;
-        warn();
-      } catch (err) {
-        note.textContent = `Could not load agents: ${err.message}`;
-      }
-    };
-    return { node, onOpen };
-  }
-
-  buildHandback() {
-    const submit = el('button', { class: 'nc-btn nc-btn--primary', text: 'Hand back', attrs: { type: 'submit' } });
-    const node = el(
-      'form',
-      {
-        class: 'nc-action-form',
-        attrs: { hidden: true, 'aria-label': 'Hand back to the bot' },
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            this.runAction(submit, () => this.actions.handback(this.id));
-          },
-        },
-      },
-      [el('p', { text: 'Hand this conversation back to the bot?' }), submit, this.cancelButton()],
-    );
-    return { node };
-  }
-
-  buildClose() {
-    const name = uid('nc-resolution');
-    const noteId = uid('nc-note');
-    const radios = RESOLUTIONS.map(({ code, label }) => {
-      const input = el('input', { attrs: { type: 'radio', name, value: code, required: true } });
-      return { input, label: el('label', { class: 'nc-check' }, [input, ` ${label}`]) };
-    });
-    const note = el('textarea', { class: 'nc-input', attrs: { id: noteId, rows: '2', maxlength: '1000' } });
-    const submit = el('button', { class: 'nc-btn nc-btn--danger', text: 'Close conversation', attrs: { type: 'submit' } });
-    const node = el(
-      'form',
-      {
-        class: 'nc-action-form',
-        attrs: { hidden: true, 'aria-label': 'Close the conversation' },
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            const chosen = radios.find((r) => r.input.checked);
-            if (!chosen) return;
-            const text = note.value.trim();
-            this.runAction(submit, () => this.actions.close(this.id, chosen.input.value, text || undefined));
-          },
-        },
-      },
-      [
-        el('fieldset', { class: 'nc-fieldset' }, [el('legend', { text: 'Resolution' }), ...radios.map((r) => r.label)]),
-        el('label', { class: 'nc-label', text: 'Note (optional)', attrs: { for: noteId } }),
-        note,
-        submit,
-        this.cancelButton(),
-      ],
-    );
-    return { node };
-  }
-
   async onTranslate() {
     const wanted = this.translate.checked;
     this.translate.disabled = true;
@@ -447,7 +336,7 @@ export class ConversationPane {
     this.typingLine.textContent = conv.visitorTyping ? 'The visitor is typing…' : '';
 
     const ended = Boolean(conv.ended);
-    for (const control of [this.textarea, this.sendBtn, this.cannedBtn, this.transferBtn, this.handbackBtn, this.closeBtn]) {
+    for (const control of [this.textarea, this.sendBtn, this.cannedBtn, this.transferBtn, this.handbackBtn, this.closeBtn, this.files.button]) {
       control.disabled = ended;
     }
     if (ended) {
@@ -468,70 +357,10 @@ export class ConversationPane {
   renderTranscript(conv) {
     const stick = nearBottom(this.transcript);
     const titles = buttonTitles(conv.messages);
-    const items = conv.messages.map((m) => this.renderMessage(m, conv.showOriginals, titles));
-    for (const pending of conv.pending) items.push(this.renderPending(pending));
+    const items = conv.messages.map((m) => messageNode(m, conv.showOriginals, titles, this.files));
+    for (const pending of conv.pending) items.push(pendingNode(pending, (clientId) => this.actions.retry(this.id, clientId)));
     this.transcript.replaceChildren(...items);
     if (stick) this.transcript.scrollTop = this.transcript.scrollHeight;
-  }
-
-  renderMessage(message, showOriginals, titles) {
-    const view = messageView(message, { showOriginals });
-    const tapped = tappedTitle(message, titles);
-    if (tapped) {
-      // What the visitor tapped, not the payload (`/deny`) the button sends.
-      view.main = { text: tapped, lang: null };
-      view.translatedLabel = 'tapped a button';
-      view.original = null;
-    }
-    const meta = message.meta || {};
-    const header = [el('span', { class: 'nc-msg-sender', text: senderLabel(message) })];
-    if (message.at) header.push(el('time', { class: 'nc-msg-time', text: formatTime(message.at), attrs: { datetime: new Date(message.at * 1000).toISOString() } }));
-    if (view.translatedLabel) header.push(el('span', { class: 'nc-msg-note', text: view.translatedLabel }));
-    if (message.sender === 'system' && meta.kind) header.push(el('span', { class: 'nc-msg-note', text: meta.kind.replace(/_/g, ' ') }));
-    const children = [
-      el('div', { class: 'nc-msg-meta' }, header),
-      el('p', { class: 'nc-msg-text', text: view.main.text, attrs: { lang: view.main.lang, dir: 'auto' } }),
-    ];
-    if (view.original) {
-      children.push(
-        el('p', { class: 'nc-msg-original' }, [
-          el('span', { class: 'nc-msg-label', text: `${view.originalLabel}: ` }),
-          el('span', { text: view.original.text, attrs: { lang: view.original.lang, dir: 'auto' } }),
-        ]),
-      );
-    }
-    if (Array.isArray(meta.buttons) && meta.buttons.length) {
-      children.push(
-        el(
-          'ul',
-          { class: 'nc-msg-buttons', attrs: { 'aria-label': 'Choices offered' } },
-          meta.buttons.map((b) => el('li', { text: b.title || b.payload || '' })),
-        ),
-      );
-    }
-    return el('article', {
-      class: ['nc-msg', `nc-msg--${message.sender}`],
-      attrs: { 'data-seq': message.seq, 'data-id': message.id },
-    }, children);
-  }
-
-  renderPending(item) {
-    const status =
-      item.status === 'failed'
-        ? [
-            el('span', { class: 'nc-error', text: `Not sent: ${item.error || 'no answer'}` }),
-            el('button', {
-              class: 'nc-btn nc-btn--small',
-              text: 'Retry',
-              attrs: { type: 'button' },
-              on: { click: () => this.actions.retry(this.id, item.client_id) },
-            }),
-          ]
-        : [el('span', { class: 'nc-msg-note', text: 'sending…' })];
-    return el('article', { class: 'nc-msg nc-msg--agent nc-msg--pending', attrs: { 'data-client-id': item.client_id } }, [
-      el('div', { class: 'nc-msg-meta' }, [el('span', { class: 'nc-msg-sender', text: 'You' }), ...status]),
-      el('p', { class: 'nc-msg-text', text: item.text, attrs: { dir: 'auto' } }),
-    ]);
   }
 
   renderPacket(packet) {

@@ -4,6 +4,8 @@
 import { el } from './dom.js';
 import { translate, LANGUAGE_NAMES } from './i18n.js';
 import { displayText, translationNotice } from './logic.js';
+import { attachmentOf } from '../../shared/attachments.js';
+import { attachmentView } from './view-attachments.js';
 
 const SENDER_KEYS = { visitor: 'you', bot: 'bot', agent: 'agent', system: 'system' };
 
@@ -41,12 +43,15 @@ function originalBlock(notice, ui) {
 }
 
 /** One message as a list item. */
-export function messageItem(message, { ui, titles }) {
+export function messageItem(message, { ui, titles, token }) {
   const kind = message.sender === 'system' ? `nw-msg--system nw-kind-${(message.meta && message.meta.kind) || 'note'}` : `nw-msg--${message.sender}`;
   const notice = translationNotice(message);
+  const file = attachmentOf(message);
   const children = [
     el('span', { class: 'nw-sender', text: senderLabel(message, ui), attrs: { 'data-sender': message.sender } }),
-    el('p', { class: 'nw-bubble', text: displayText(message, titles), attrs: { lang: message.lang || null, dir: 'auto' } }),
+    file
+      ? el('div', { class: ['nw-bubble', 'nw-bubble--file'] }, [attachmentView(file, message, { ui, token })])
+      : el('p', { class: 'nw-bubble', text: displayText(message, titles), attrs: { lang: message.lang || null, dir: 'auto' } }),
   ];
   if (notice) {
     const extra = [el('span', { class: 'nw-mt-label', text: translate(ui, 'translated'), attrs: { 'data-i18n': 'translated' } })];
@@ -80,14 +85,14 @@ export function pendingItem(item, { ui, onRetry }) {
  * added, gone items removed, existing ones kept (and re-made only when their
  * text changed). `greeting` is the site's own first line, shown first.
  */
-export function renderMessages(list, { messages, pending, greeting, ui, titles, onRetry }) {
+export function renderMessages(list, { messages, pending, greeting, ui, titles, onRetry, token }) {
   const wanted = [];
   if (greeting) wanted.push({ key: 'greeting', make: () => el('li', { class: ['nw-msg', 'nw-msg--bot', 'nw-msg--greeting'] }, [
     el('span', { class: 'nw-sender', text: translate(ui, 'bot'), attrs: { 'data-sender': 'bot' } }),
     el('p', { class: 'nw-bubble', text: greeting, attrs: { dir: 'auto' } }),
   ]), sig: greeting });
   for (const m of messages) {
-    wanted.push({ key: `m:${m.id}`, make: () => messageItem(m, { ui, titles }), sig: `${displayText(m, titles)}|${m.meta && m.meta.machine_translated}` });
+    wanted.push({ key: `m:${m.id}`, make: () => messageItem(m, { ui, titles, token }), sig: `${displayText(m, titles)}|${m.meta && m.meta.machine_translated}` });
   }
   for (const item of pending) {
     wanted.push({ key: `p:${item.client_id}`, make: () => pendingItem(item, { ui, onRetry }), sig: `${item.state}` });
