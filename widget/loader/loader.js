@@ -69,7 +69,7 @@
   frame.className = 'f h';
   frame.id = 'nimbus-chat-frame';
   frame.title = label;
-  frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups');
+  frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-popups allow-downloads'); // downloads: attachments
   frame.src = service + '/widget/#' + encodeURIComponent(JSON.stringify(options));
   wrap.append(button, frame);
   root.append(style, wrap);

@@ -29,6 +29,24 @@ export function uploadErrorText(error, t) {
   }
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+function paperclip() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '20');
+  svg.setAttribute('height', '20');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9');
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', '2');
+  path.setAttribute('stroke-linecap', 'round');
+  svg.appendChild(path);
+  return svg;
+}
+
 /** The paperclip, its hidden file input and the pending / error line. */
 export function attachControl({ t, token }) {
   const status = el('div', { class: 'nw-upload', attrs: { role: 'status', 'aria-live': 'polite', hidden: true } });
@@ -38,7 +56,7 @@ export function attachControl({ t, token }) {
     status.dataset.state = state || '';
   };
   const input = el('input', { class: 'nw-file-input', attrs: { type: 'file', accept: ACCEPT, hidden: true, tabindex: '-1' } });
-  const button = el('button', { class: 'nw-attach', text: '📎', attrs: { type: 'button' }, on: { click: () => input.click() } });
+  const button = el('button', { class: 'nw-attach', attrs: { type: 'button' }, on: { click: () => input.click() } }, [paperclip()]);
   input.addEventListener('change', async () => {
     const file = input.files && input.files[0];
     input.value = '';
