@@ -18,7 +18,8 @@ from handoff.analytics.models import Message
 from handoff.analytics.writer import Writer
 from handoff.attachments.links import LinkSigner
 from tests.handoff.test_attachment_checks import image_bytes, pdf_bytes
-from tests.support.handoff_service import TEST_SECRET
+from tests.support.handoff_service import TEST_SECRET, Visitor, handoff_service
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -143,3 +144,32 @@ async def test_upload_download_and_erasure(live, redis_server, tmp_path):
         gone = await http.get(visitor_link.json()["url"])
         assert (gone.status_code, gone.json()["error"]) == (404, "not_found")
         assert (await http.get(link.json()["url"])).status_code == 404
+
+
+async def test_uploads_are_rate_limited_per_visitor(redis_url, tmp_path):
+    """A real service process with a small upload quota: the third file in a minute gets 429 with
+    retry_after, and is not stored."""
+    port = free_port()
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    service = handoff_service(
+        "attach-limits", port, redis_url, nowhere, nowhere, tmp_path, HANDOFF_LIMIT_UPLOAD_VISITOR="2/minute"
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    visitor = await Visitor(base).connect({})
+    try:
+        session = await visitor.wait_for("session")
+        await visitor.call("request_human", {})
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            codes = []
+            for n in range(3):
+                answer = await upload(http, session["visitor_token"], image_bytes("PNG"), f"{n}.png")
+                codes.append(answer.status_code)
+            assert codes == [200, 200, 429]
+            body = answer.json()
+            assert body["error"] == "rate_limited" and 1 <= body["retry_after"] <= 60
+            assert answer.headers["retry-after"] == str(body["retry_after"])
+        files = list((tmp_path / "attach-limits-data" / "attachments").rglob("a_*.json"))
+        assert len(files) == 2
+    finally:
+        await visitor.disconnect()
+        service.stop()
