@@ -10,7 +10,8 @@
   no bytes of the upload survive, so a polyglot (an image that is also HTML or a script) loses its
   second life. More than `max_pixels` pixels (decompression bombs; Pillow's own
   `Image.MAX_IMAGE_PIXELS` guard is set to the same figure) is refused; a side longer than
-  `max_side` is scaled down. An animated GIF keeps at most MAX_FRAMES frames.
+  `max_side` is scaled down. An animated GIF keeps at most MAX_FRAMES frames, and no more than
+  fit in `max_pixels` together.
 - **PDFs** are checked, not rewritten: `%PDF-` at byte 0, `%%EOF` in the last 1 KiB, and refused
   when encrypted or carrying JavaScript, launch actions or embedded files (names are decoded from
   their `#xx` escapes before matching), or HTML (a PDF/HTML polyglot). This is a cheap filter, not
@@ -31,6 +32,7 @@ from typing import Optional
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 MAX_FRAMES = 100
+KEEP_INFO = ("transparency", "duration", "loop", "disposal", "background")
 MAX_NAME_CHARS = 120
 IMAGE_FORMATS = {  # signature checked by sniff() -> (Pillow format, content type, extension)
     "jpeg": ("JPEG", "image/jpeg", "jpg"),
@@ -111,7 +113,9 @@ def _reencode(data: bytes, kind: str, limits: Limits) -> bytes:
                     "too_large", f"the image is {width}x{height}; at most {limits.max_pixels} pixels"
                 )
             if kind == "gif" and getattr(image, "n_frames", 1) > 1:
-                frames = [f.copy() for f in itertools.islice(ImageSequence.Iterator(image), MAX_FRAMES)]
+                # every frame is decoded: all of them together stay within max_pixels
+                keep = max(1, min(MAX_FRAMES, limits.max_pixels // max(1, width * height)))
+                frames = [f.copy() for f in itertools.islice(ImageSequence.Iterator(image), keep)]
             else:
                 image.load()
                 frames = [ImageOps.exif_transpose(image)]
@@ -128,6 +132,11 @@ def _reencode(data: bytes, kind: str, limits: Limits) -> bytes:
             frame.thumbnail((limits.max_side, limits.max_side))
         if kind == "jpeg" and frame.mode not in ("RGB", "L"):
             frame = frame.convert("RGB")
+        else:
+            frame = frame.copy()
+        # Pillow's writers read some metadata from `info` (ICC profile, XMP, GIF comments, PNG text):
+        # only what drawing needs stays.
+        frame.info = {k: v for k, v in frame.info.items() if k in KEEP_INFO}
         clean.append(frame)
     out = io.BytesIO()
     options: dict = {"format": pil_format}  # no exif=, icc_profile=, comment=: nothing rides along

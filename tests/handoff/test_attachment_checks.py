@@ -147,3 +147,27 @@ def test_safe_names():
     assert safe_name("", "png") == "file.png"
     assert len(safe_name("x" * 500 + ".pdf", "pdf")) == 120
     assert safe_name("ছবি.jpeg", "jpg") == "ছবি.jpg"
+
+
+def test_an_animated_gif_keeps_its_frames_within_the_pixel_budget():
+    frames = [Image.new("RGB", (100, 100), (i * 8, 0, 0)) for i in range(30)]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], loop=0, comment=b"hello")
+    kept = Image.open(io.BytesIO(check_file(out.getvalue(), "a.gif", Limits()).data))
+    assert kept.n_frames == 30 and "comment" not in kept.info
+    budget = Image.open(io.BytesIO(check_file(out.getvalue(), "a.gif", Limits(max_pixels=50_000)).data))
+    assert budget.n_frames == 5  # 5 x 10,000 pixels
+
+
+def test_png_text_and_icc_profile_are_dropped():
+    from PIL import ImageCms, PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", "51.5007 N, 0.1246 W")
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(out, format="PNG", pnginfo=text, icc_profile=icc)
+    assert b"51.5007" in out.getvalue()
+    cleaned = check_file(out.getvalue(), "x.png", Limits()).data
+    kept = Image.open(io.BytesIO(cleaned))
+    assert b"51.5007" not in cleaned and "icc_profile" not in kept.info and "Location" not in kept.info

@@ -215,6 +215,9 @@ async def test_an_attachment_through_upload_download_and_erasure(server: Any, br
     await expect(chat.locator(".nw-msg--visitor img.nw-thumb")).to_be_visible()
     await shot(visitor, "widget-phone")
     await agent.set_viewport_size(PHONE)
+    await expect(pane.locator("img.nc-thumb")).to_be_visible()
+    assert await agent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert await visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await shot(agent, "console-phone")
 
     # Erasure: the files leave the disk and every link stops working.
