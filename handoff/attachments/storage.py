@@ -9,6 +9,7 @@ and re-encoded by checks.py) and `<aid>.json` (the metadata). Writes go to a tem
 renamed into place, so a reader never sees half a file. Ids are checked against their patterns
 before any path is built, so no id can leave the root. The methods block (file I/O): async callers
 run them in a worker thread. Another backend (an object store) implements the same five methods.
+Several service processes must see the same folder (one host, or a shared file system).
 """
 
 from __future__ import annotations
