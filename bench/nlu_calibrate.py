@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 
 from bench.common import REPO_ROOT, save
-from bench.nlu_compare import RomanizedCopies, training_examples
+from bench.nlu_compare import production_embeddings, training_examples
 from bot.content import load_content
 from bot.encoder import EmbeddingCache, get_encoder
 from bot.text_model import TextClassifier, prioritise
@@ -220,8 +220,9 @@ def main() -> int:
     content = load_content()
     texts, labels, langs = training_examples(content)
     cache = EmbeddingCache(get_encoder())
-    embeddings = cache.encode(texts)
-    copies = RomanizedCopies(content, texts, labels, cache) if not args.no_copies else None
+    # As the pipeline embeds them (romanized bn/ml: bot/components/sentence_features.py).
+    embeddings, copies = production_embeddings(content, texts, labels, langs, cache)
+    copies = None if args.no_copies else copies
     raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies, args.paraphrase)
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:

@@ -77,6 +77,52 @@ class RomanizedCopies:
         return fold_texts, fold_embeddings, fold_labels
 
 
+class NativeForms:
+    """The native-script forms (bot/transliterate.py) of the romanized examples and copies, embedded.
+
+    `apply(mode, ...)` gives the embeddings the production featurizer
+    (bot/components/sentence_features.py, `romanized: mode`) computes for them.
+    """
+
+    def __init__(self, texts: List[str], langs: List[str], copies: RomanizedCopies, cache) -> None:
+        from bot.transliterate import to_native
+
+        native = {
+            i: to_native(t, lang.split("-")[0]) for i, (t, lang) in enumerate(zip(texts, langs, strict=True))
+        }
+        native = {i: t for i, t in native.items() if t and "-" in langs[i]}
+        of_copies = {i: to_native(c, langs[i]) for i, c in copies.of.items()}
+        of_copies = {i: t for i, t in of_copies.items() if t}
+        vectors = cache.encode(list(native.values()) + list(of_copies.values()))
+        self.native = dict(zip(native, vectors[: len(native)], strict=True))
+        self.native_copy = dict(zip(of_copies, vectors[len(native) :], strict=True))
+
+    def apply(self, mode: str, latin: np.ndarray, copy_latin: Dict[int, np.ndarray]):
+        """(embeddings of the examples, {source index: embedding of its copy}) for `mode`."""
+        from bot.components.sentence_features import combine
+
+        embeddings = latin.copy()
+        for i, vector in self.native.items():
+            embeddings[i] = combine(latin[i], vector, mode)
+        copies = {
+            i: combine(vector, self.native_copy[i], mode) if i in self.native_copy else vector
+            for i, vector in copy_latin.items()
+        }
+        return embeddings, copies
+
+
+def production_embeddings(content, texts, labels, langs, cache) -> Tuple[np.ndarray, RomanizedCopies]:
+    """The examples' embeddings and their romanized copies, as config.yml's pipeline embeds them."""
+    from bench.nlu_calibrate import component_config
+
+    mode = component_config("SentenceEncoderFeaturizer").get("romanized", "mean")
+    copies = RomanizedCopies(content, texts, labels, cache)
+    embeddings, copies.embedding = NativeForms(texts, langs, copies, cache).apply(
+        mode, cache.encode(texts), copies.embedding
+    )
+    return embeddings, copies
+
+
 def candidates() -> Dict[str, Callable]:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.svm import LinearSVC
@@ -129,8 +175,7 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
     texts, labels, langs = training_examples(content)
     cache = EmbeddingCache(get_encoder())
     start = time.monotonic()
-    embeddings = cache.encode(texts)
-    copies = RomanizedCopies(content, texts, labels, cache)
+    embeddings, copies = production_embeddings(content, texts, labels, langs, cache)
     print(f"{len(texts)} training examples embedded in {time.monotonic() - start:.1f} s ({cache.misses} new)")
     y = np.array(labels)
     strata = np.array([f"{label}/{lang}" for label, lang in zip(labels, langs, strict=True)])
@@ -171,9 +216,8 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
 def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
     """Out-of-fold accuracy per language block of each way to embed romanized text."""
     from bench.nlu_calibrate import folds_of, purge_near_copies
-    from bot.components.sentence_features import ROMANIZED_MODES, combine
+    from bot.components.sentence_features import ROMANIZED_MODES
     from bot.text_model import TextClassifier
-    from bot.transliterate import to_native
 
     content = load_content()
     texts, labels, langs = training_examples(content)
@@ -181,31 +225,16 @@ def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
     start = time.monotonic()
     latin = cache.encode(texts)
     copies = RomanizedCopies(content, texts, labels, cache)
-    # The native-script forms of the romanized examples and of the copies, embedded once.
-    native_text = {
-        i: to_native(texts[i], langs[i].split("-")[0]) for i, lang in enumerate(langs) if "-" in lang
-    }
-    native_text = {i: t for i, t in native_text.items() if t}
-    copy_native = {i: to_native(c, langs[i]) for i, c in copies.of.items()}
-    copy_native = {i: t for i, t in copy_native.items() if t}
-    vectors = cache.encode(list(native_text.values()) + list(copy_native.values()))
-    native = dict(zip(native_text, vectors[: len(native_text)], strict=True))
-    native_copy = dict(zip(copy_native, vectors[len(native_text) :], strict=True))
+    forms = NativeForms(texts, langs, copies, cache)
     print(
-        f"{len(texts)} examples, {len(native)} romanized, {len(copies.of)} copies: {time.monotonic() - start:.0f} s"
+        f"{len(texts)} examples, {len(forms.native)} romanized, {len(copies.of)} copies: {time.monotonic() - start:.0f} s"
     )
     y = np.array(labels)
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
     splits = list(folds_of(labels, strata, folds))
     report: Dict[str, dict] = {}
     for mode in ROMANIZED_MODES:
-        embeddings = latin.copy()
-        for i, vector in native.items():
-            embeddings[i] = combine(latin[i], vector, mode)
-        copy_embeddings = {
-            i: combine(copies.embedding[i], native_copy[i], mode) if i in native_copy else copies.embedding[i]
-            for i in copies.of
-        }
+        embeddings, copy_embeddings = forms.apply(mode, latin, copies.embedding)
         for folding in ("plain", f"reworded<{similarity}"):
             for with_copies in (True, False):
                 predicted = np.empty(len(texts), dtype=object)

@@ -50,3 +50,29 @@ def test_combine_modes():
     assert combine(latin, native, "native") is native
     mean = combine(latin, native, "mean")
     assert np.allclose(mean, [2**-0.5, 2**-0.5]) and np.isclose(np.linalg.norm(mean), 1.0)
+
+
+def test_featurizer_embeds_romanized_messages_with_their_native_form():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.sentence_features import SentenceEncoderFeaturizer, sentence_embedding
+    from bot.encoder import get_encoder
+
+    featurizer = SentenceEncoderFeaturizer({})
+    romanized = Message(
+        data={"text": "amar order kothay", "language": "bn", "language_detection": {"script": "latin"}}
+    )
+    english = Message(
+        data={"text": "where is my order", "language": "en", "language_detection": {"script": "latin"}}
+    )
+    featurizer.process([romanized, english])
+    latin, native, plain = get_encoder().encode(["amar order kothay", "আমার অর্ডার কথায়", "where is my order"])
+    assert np.allclose(sentence_embedding(romanized), combine(latin, native, "mean"), atol=1e-5)
+    assert np.allclose(sentence_embedding(english), plain, atol=1e-5)
+
+
+def test_featurizer_rejects_an_unknown_mode():
+    from bot.components.sentence_features import SentenceEncoderFeaturizer
+
+    with pytest.raises(ValueError, match="romanized must be one of"):
+        SentenceEncoderFeaturizer({"romanized": "both"})
