@@ -215,13 +215,24 @@ def main() -> int:
         help="similarity above which a training example counts as a reworded test example (1: plain folds)",
     )
     parser.add_argument("--no-copies", action="store_true", help="without the romanized copies (to compare)")
+    parser.add_argument(
+        "--romanized", choices=["latin", "native", "mean"], help="override config.yml (to compare)"
+    )
+    parser.add_argument(
+        "--copy-native",
+        choices=["source", "transliteration"],
+        default="source",
+        help="native form of a generated romanized copy (the featurizer uses its source)",
+    )
     parser.add_argument("--target", type=float, default=0.03, help="wrong answers acted on, per language")
     args = parser.parse_args()
     content = load_content()
     texts, labels, langs = training_examples(content)
     cache = EmbeddingCache(get_encoder())
     # As the pipeline embeds them (romanized bn/ml: bot/components/sentence_features.py).
-    embeddings, copies = production_embeddings(content, texts, labels, langs, cache)
+    embeddings, copies = production_embeddings(
+        content, texts, labels, langs, cache, args.romanized, args.copy_native == "source"
+    )
     copies = None if args.no_copies else copies
     raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies, args.paraphrase)
     priority, priority_rows = choose_priority(raw, labels, langs)

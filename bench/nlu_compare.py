@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -97,28 +97,41 @@ class NativeForms:
         self.native = dict(zip(native, vectors[: len(native)], strict=True))
         self.native_copy = dict(zip(of_copies, vectors[len(native) :], strict=True))
 
-    def apply(self, mode: str, latin: np.ndarray, copy_latin: Dict[int, np.ndarray]):
-        """(embeddings of the examples, {source index: embedding of its copy}) for `mode`."""
+    def apply(
+        self, mode: str, latin: np.ndarray, copy_latin: Dict[int, np.ndarray], copy_source: bool = True
+    ):
+        """(embeddings of the examples, {source index: embedding of its copy}) for `mode`.
+
+        `copy_source`: a copy's native form is the native example it was made
+        from (as the featurizer does: nothing more to embed), not the
+        transliteration of the copy back to the native script.
+        """
         from bot.components.sentence_features import combine
 
         embeddings = latin.copy()
         for i, vector in self.native.items():
             embeddings[i] = combine(latin[i], vector, mode)
+        native_copy = {i: latin[i] for i in copy_latin} if copy_source else self.native_copy
         copies = {
-            i: combine(vector, self.native_copy[i], mode) if i in self.native_copy else vector
+            i: combine(vector, native_copy[i], mode) if i in native_copy else vector
             for i, vector in copy_latin.items()
         }
         return embeddings, copies
 
 
-def production_embeddings(content, texts, labels, langs, cache) -> Tuple[np.ndarray, RomanizedCopies]:
-    """The examples' embeddings and their romanized copies, as config.yml's pipeline embeds them."""
+def production_embeddings(
+    content, texts, labels, langs, cache, mode: Optional[str] = None, copy_source: bool = True
+) -> Tuple[np.ndarray, RomanizedCopies]:
+    """The examples' embeddings and their romanized copies, as config.yml's pipeline embeds them.
+
+    `mode` overrides config.yml's `romanized` (to compare); `copy_source` as in NativeForms.apply.
+    """
     from bench.nlu_calibrate import component_config
 
-    mode = component_config("SentenceEncoderFeaturizer").get("romanized", "mean")
+    mode = mode or component_config("SentenceEncoderFeaturizer").get("romanized", "mean")
     copies = RomanizedCopies(content, texts, labels, cache)
     embeddings, copies.embedding = NativeForms(texts, langs, copies, cache).apply(
-        mode, cache.encode(texts), copies.embedding
+        mode, cache.encode(texts), copies.embedding, copy_source
     )
     return embeddings, copies
 
@@ -213,7 +226,7 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
     return report
 
 
-def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
+def romanized_modes(folds: int, only: List[str], similarity: float = 0.9) -> Dict[str, dict]:
     """Out-of-fold accuracy per language block of each way to embed romanized text."""
     from bench.nlu_calibrate import folds_of, purge_near_copies
     from bot.components.sentence_features import ROMANIZED_MODES
@@ -233,10 +246,15 @@ def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
     splits = list(folds_of(labels, strata, folds))
     report: Dict[str, dict] = {}
-    for mode in ROMANIZED_MODES:
-        embeddings, copy_embeddings = forms.apply(mode, latin, copies.embedding)
+    variants = [(mode, False) for mode in ROMANIZED_MODES] + [("native", True), ("mean", True)]
+    for mode, copy_source in variants:
+        embeddings, copy_embeddings = forms.apply(mode, latin, copies.embedding, copy_source)
         for folding in ("plain", f"reworded<{similarity}"):
-            for with_copies in (True, False):
+            for with_copies in (True, False) if not copy_source else (True,):
+                name = f"{mode}, {folding}, {'with' if with_copies else 'without'} copies"
+                name += " (native form of a copy: its source)" if copy_source else ""
+                if only and not any(o in name for o in only):
+                    continue
                 predicted = np.empty(len(texts), dtype=object)
                 for train, test in splits:
                     if folding != "plain":
@@ -260,7 +278,6 @@ def romanized_modes(folds: int, similarity: float = 0.9) -> Dict[str, dict]:
                     )
                     for lang in sorted(set(langs))
                 }
-                name = f"{mode}, {folding}, {'with' if with_copies else 'without'} copies"
                 report[name] = accuracy
                 print(f"{name:<42} " + " ".join(f"{k} {v:.1%}" for k, v in accuracy.items()), flush=True)
     return report
@@ -273,7 +290,7 @@ def main() -> int:
     parser.add_argument("--romanized", action="store_true", help="compare ways to embed romanized bn/ml")
     args = parser.parse_args()
     if args.romanized:
-        save("nlu_romanized", {"folds": args.folds, "accuracy": romanized_modes(args.folds)})
+        save("nlu_romanized", {"folds": args.folds, "accuracy": romanized_modes(args.folds, args.only)})
         return 0
     report = cross_validate(args.folds, args.only)
     save("nlu_compare", {"folds": args.folds, "candidates": report})

@@ -13,8 +13,9 @@ script; at training time, the block's metadata says `script: latin`) are
 embedded as the normalised mean of the embeddings of the Latin text and of its
 transliteration back to the native script (bot/transliterate.py): the encoder
 knows Bengali and Malayalam in their own scripts far better than typed in
-Latin letters. `romanized: latin` embeds the Latin text only, `native` the
-transliteration only (chosen by cross-validation: bench/nlu_compare.py --romanized).
+Latin letters. The generated romanized copies of native training examples
+(bot/romanize.py) take their source example as native form. `romanized:
+latin` embeds the Latin text only, `native` the transliteration only (chosen by cross-validation: bench/nlu_compare.py --romanized).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -50,6 +51,32 @@ def romanized_language(message: Message, training: bool) -> Optional[str]:
         return metadata.get("language") if metadata.get("script") == "latin" else None
     detection = message.get(LANGUAGE_DETECTION) or {}
     return message.get(LANGUAGE) if detection.get("script") == "latin" else None
+
+
+def copy_sources(messages: List[Message]) -> Dict[int, str]:
+    """{index of a generated romanized copy: the native example it was made from}.
+
+    The compiler adds Latin-letter copies of the native examples
+    (bot/romanize.py, block metadata `generated`); a copy's native form is its
+    source, already embedded, rather than a transliteration back (chosen by
+    cross-validation: bench/nlu_compare.py --romanized).
+    """
+    from bot.romanize import romanize
+
+    native = {}
+    for message in messages:
+        metadata = block_metadata(message)
+        if metadata.get("language") and not metadata.get("script") and message.get(TEXT):
+            key = (message.get(INTENT), metadata["language"], romanize(message.get(TEXT)))
+            native.setdefault(key, message.get(TEXT))
+    sources = {}
+    for i, message in enumerate(messages):
+        metadata = block_metadata(message)
+        if metadata.get("generated") == "bot.romanize":
+            key = (message.get(INTENT), metadata.get("language"), message.get(TEXT))
+            if key in native:
+                sources[i] = native[key]
+    return sources
 
 
 def combine(latin: np.ndarray, native: np.ndarray, mode: str) -> np.ndarray:
@@ -126,10 +153,11 @@ class SentenceEncoderFeaturizer(GraphComponent):
         mode = self.config["romanized"]
         texts = [m.get(TEXT) for m in messages]
         native: Dict[int, str] = {}
+        sources = copy_sources(messages) if training and mode != "latin" else {}
         if mode != "latin":
             for i, message in enumerate(messages):
                 lang = romanized_language(message, training)
-                converted = to_native(texts[i], lang) if lang else None
+                converted = sources.get(i) or (to_native(texts[i], lang) if lang else None)
                 if converted:
                     native[i] = converted
         latin_needed = [i for i in range(len(messages)) if mode != "native" or i not in native]

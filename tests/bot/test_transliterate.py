@@ -76,3 +76,22 @@ def test_featurizer_rejects_an_unknown_mode():
 
     with pytest.raises(ValueError, match="romanized must be one of"):
         SentenceEncoderFeaturizer({"romanized": "both"})
+
+
+def test_a_generated_copy_takes_its_source_as_native_form():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.sentence_features import copy_sources
+    from bot.romanize import romanize
+
+    def example(text, intent, **block):
+        return Message(data={"text": text, "intent": intent, "metadata": {"intent": block}})
+
+    source = "আমার অর্ডার কোথায়"
+    messages = [
+        example(source, "order_status", language="bn"),
+        example("amar order kothay", "order_status", language="bn", script="latin"),  # human-typed
+        example(romanize(source), "order_status", language="bn", script="latin", generated="bot.romanize"),
+        example(romanize(source), "refund", language="bn", script="latin", generated="bot.romanize"),
+    ]
+    assert copy_sources(messages) == {2: source}  # another intent's copy has no source here
