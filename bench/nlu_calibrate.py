@@ -79,7 +79,7 @@ PRIORITY_SHARES = [None, 0.2, 0.3, 0.4, 0.5]
 
 
 def out_of_fold_rankings(
-    texts, embeddings, labels, langs, folds: int, copies=None, similarity: float = 1.0
+    texts, embeddings, labels, langs, folds: int, copies=None, similarity: float = 1.0, purge_by=None
 ) -> List[List[dict]]:
     """The classifier's ranking of every training example by a model that did not see it.
 
@@ -92,7 +92,11 @@ def out_of_fold_rankings(
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
     for train, test in folds_of(labels, strata, folds):
         if similarity < 1:
-            train = purge_near_copies(train, test, embeddings, y, similarity)
+            # By the Latin text's embedding (`purge_by`), whatever the embedding
+            # of romanized text: every way of embedding it is judged on the same folds.
+            train = purge_near_copies(
+                train, test, embeddings if purge_by is None else purge_by, y, similarity
+            )
         if copies is not None:
             fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
         else:
@@ -234,7 +238,9 @@ def main() -> int:
         content, texts, labels, langs, cache, args.romanized, args.copy_native == "source"
     )
     copies = None if args.no_copies else copies
-    raw = out_of_fold_rankings(texts, embeddings, labels, langs, args.folds, copies, args.paraphrase)
+    raw = out_of_fold_rankings(
+        texts, embeddings, labels, langs, args.folds, copies, args.paraphrase, purge_by=cache.encode(texts)
+    )
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:
         mark = "  <- chosen" if row is priority else ""
