@@ -18,7 +18,13 @@ from typing import Any, Dict, List, Optional
 
 class Script:
     def __init__(
-        self, cid: str, vid: str, at: float, language: str = "en", verified_id: Optional[str] = None
+        self,
+        cid: str,
+        vid: str,
+        at: float,
+        language: str = "en",
+        verified_id: Optional[str] = None,
+        info: Optional[Dict[str, str]] = None,
     ) -> None:
         self.cid, self.vid, self.t, self.language = cid, vid, at, language
         self.entries: List[Dict[str, str]] = []
@@ -28,6 +34,8 @@ class Script:
         visitor = {"language": language}
         if verified_id:
             visitor["verified_id"] = verified_id
+        if info:  # the pre-chat form (name, email, phone), as the visitor record holds it
+            visitor["info"] = json.dumps(info, ensure_ascii=False)
         self._add("visitor", visitor, cid="")
         self._add("conversation", {"state": "bot", "language": language, "created_at": at})
 

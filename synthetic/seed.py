@@ -4,9 +4,9 @@
     make seed
 
 Three languages (en, bn, ml), the FAQ topics of data/faq/, customers who come back (some on the
-same topic within a week, some with a verified id on a second device), bot resolutions, escalations
-for each reason, queue waits, abandonments, offline messages, transfers, agents' replies, closing
-codes and ratings. The conversations go through the writer's own projection code
+same topic within a week, some with a verified id on a second device), pre-chat names and emails
+(every other customer), bot resolutions, escalations for each reason, queue waits, abandonments,
+offline messages, transfers, agents' replies, closing codes and ratings. The conversations go through the writer's own projection code
 (`writer.apply_entry`) as outbox-shaped entries, so they look exactly like real ones.
 
 Seeded rows are marked: conversation ids start with `seed_`, entry ids with `seed-`; `--clear`
@@ -21,7 +21,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from sqlalchemy import delete, select
 
@@ -39,6 +39,25 @@ TEXTS = {
     "bn": ("{t} নিয়ে একটা প্রশ্ন আছে", "না, কাজ হয়নি", "ধন্যবাদ!"),
     "ml": ("{t} സംബന്ധിച്ച് ഒരു ചോദ്യം", "ഇല്ല, സഹായിച്ചില്ല", "നന്ദി!"),
 }
+
+
+FIRST = {
+    "en": ("Anita", "Rahul", "Priya", "Arjun", "Sneha", "Vikram"),
+    "bn": ("রিনা", "সুমন", "তানিয়া", "অমিত"),
+    "ml": ("അനു", "രാഹുൽ", "ലക്ഷ്മി", "അജയ്"),
+}
+LAST = {"en": ("Sharma", "Iyer", "Khan", "Nair"), "bn": ("দাস", "সেন", "বসু"), "ml": ("മേനോൻ", "നായർ")}
+LATIN = ("anita", "rahul", "priya", "arjun", "sneha", "vikram")
+
+
+def prechat(customer: int, lang: str) -> Optional[Dict[str, str]]:
+    """The pre-chat form of every other customer: a name in their language and an email (from the
+    customer number alone, so the month's random draws are the same with or without it)."""
+    if customer % 2:
+        return None
+    first, last = FIRST[lang], LAST[lang]
+    name = f"{first[customer % len(first)]} {last[customer // 7 % len(last)]}"
+    return {"name": name, "email": f"{LATIN[customer % len(LATIN)]}.{customer}@example.com"}
 
 
 def topics() -> List[str]:
@@ -70,6 +89,7 @@ class Generator:
             at,
             lang,
             verified_id=f"seed-cust-{customer}" if verified else None,
+            info=prechat(customer, lang),
         )
         ask, no, thanks = TEXTS[lang]
         s.say(ask.format(t=topic.replace("_", " ")))

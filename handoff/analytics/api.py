@@ -11,7 +11,7 @@ which every agent may read.
 | `GET /api/privacy/export?customer=ID` | everything about one customer (handoff/analytics/privacy.py) |
 | `POST /api/privacy/delete` `{"customer": ID}` | erase one customer everywhere |
 | `POST /api/privacy/retention` `{"days"?: N, "mode"?: "anonymise"\\|"delete"}` | apply the retention period now |
-| `GET /api/conversations?q=&visitor=&language=&topic=&outcome=&from=&to=` | past conversations (any agent; handoff/analytics/search.py) |
+| `GET /api/conversations?q=&visitor=&contact=&language=&topic=&outcome=&from=&to=` | past conversations (any agent; handoff/analytics/search.py) |
 | `GET /api/conversations/<id>` | one past conversation whole (any agent) |
 
 Authentication and errors go through the service's HTTP edge (handoff/http_edge.py). SQL runs in a

@@ -6,7 +6,7 @@ SQLite and PostgreSQL, and durations are plain subtractions.
 | table | key | what |
 |---|---|---|
 | `events` | stream entry id | every outbox entry as received (type, cid, vid, at, body): the idempotency key |
-| `visitors` | visitor id | page, locale, language, verified_id (the host site's signed customer id) |
+| `visitors` | visitor id | page, locale, language, verified_id (the host site's signed customer id), the pre-chat form's name, email, phone (as typed, unverified) |
 | `conversations` | conversation id | one row per conversation, kept up to date from its entries |
 | `messages` | (conversation id, seq) | every message: text, language, sender, meta, translations |
 | `transitions` | stream entry id | every state change: event, from, to, agent, its fields |
@@ -46,6 +46,10 @@ class Visitor(Base):
     page: Mapped[Optional[str]] = mapped_column(Text)
     locale: Mapped[Optional[str]] = mapped_column(String(64))
     language: Mapped[Optional[str]] = mapped_column(String(16))
+    # the pre-chat form (handoff/protocol.py visitor_info, at most 200 characters each): search and privacy
+    name: Mapped[Optional[str]] = mapped_column(String(200))
+    email: Mapped[Optional[str]] = mapped_column(String(200), index=True)  # lower case
+    phone: Mapped[Optional[str]] = mapped_column(String(200))
     first_seen: Mapped[Optional[float]] = mapped_column(Float)
     updated_at: Mapped[Optional[float]] = mapped_column(Float)
 

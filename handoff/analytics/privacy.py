@@ -109,6 +109,14 @@ def _sql_scope(session: Session, customer: str, vids: Set[str]) -> Tuple[Set[str
         )
     )
     wanted = contact_key(customer)
+    if wanted:  # the pre-chat form's email or phone, as the SQL log holds it (visitors)
+        for vid, email, phone in session.execute(
+            select(Visitor.id, Visitor.email, Visitor.phone).where(
+                or_(Visitor.email.is_not(None), Visitor.phone.is_not(None))
+            )
+        ):
+            if matches(wanted, json.dumps({"email": email, "phone": phone})):
+                vids.add(vid)
     if wanted:  # the offline form's contact
         for cid, vid, offline in session.execute(
             select(Conversation.id, Conversation.visitor_id, Conversation.offline).where(

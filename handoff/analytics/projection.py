@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from handoff.analytics.models import Conversation, Erasure, Event, Message, Transition, Visitor
 
 END_EVENTS = frozenset({"end", "abandon", "offline", "close"})
+CONTACT_CHARS = 200  # the columns' size; the service accepts at most 200 characters (protocol.py)
 MESSAGE_COLUMNS = ("sender", "text", "lang", "client_id", "meta", "translation", "translated")
 
 Entry = Tuple[str, Dict[str, str]]
@@ -87,6 +88,25 @@ def _apply_fields(conv: Conversation, fields: Dict[str, Any], at: float) -> None
             conv.rated_at = float(value.get("at") or at)
 
 
+def _set_contact(visitor: Visitor, raw: Any) -> None:
+    """The pre-chat form (`info`: its JSON text, as the visitor record holds it): name, email (in
+    lower case) and phone, each replaced as a whole like the visitor record's `info`."""
+    try:
+        info = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return
+    if not isinstance(info, dict):
+        return
+
+    def text(name: str) -> Optional[str]:
+        value = str(info.get(name) or "").strip()[:CONTACT_CHARS]
+        return value or None
+
+    visitor.name, visitor.phone = text("name"), text("phone")
+    email = text("email")
+    visitor.email = email.lower() if email else None
+
+
 def _message(session: Session, cid: str, seq: int) -> Optional[Message]:
     return session.execute(
         select(Message).where(Message.conversation_id == cid, Message.seq == seq)
@@ -146,6 +166,8 @@ def apply_entry(session: Session, entry_id: str, fields: Dict[str, str]) -> None
         for name in ("page", "locale", "language", "verified_id"):
             if body.get(name):
                 setattr(visitor, name, body[name])
+        if body.get("info"):
+            _set_contact(visitor, body["info"])
         visitor.updated_at = at
         if body.get("verified_id"):
             session.flush()

@@ -3,7 +3,8 @@
 Retention (`HANDOFF_RETENTION_DAYS`, 0 = keep forever): conversations that ended more than that
 many days ago lose their transcripts. `anonymise` (default) blanks every free text (message texts
 and translations, rating comments, agents' notes, offline contact and text, the escalation's
-`intents_tried`, the visitor's page) and deletes their raw `events`; `delete` also deletes their
+`intents_tried`, the visitor's page and pre-chat name, email and phone once none of their
+conversations is kept whole) and deletes their raw `events`; `delete` also deletes their
 message and transition rows. The `conversations` rows (times, language, topic, agent, codes,
 scores) stay, so every measure of docs/metrics.md for past periods is unchanged.
 
@@ -92,7 +93,10 @@ def apply_retention(
                 )
             )
             for visitor in session.scalars(select(Visitor).where(Visitor.id.in_(vids - open_vids))):
-                visitor.page = None
+                visitor.page = visitor.name = visitor.email = visitor.phone = None
+            counts["events"] += session.execute(  # their visitor entries: page, pre-chat form
+                delete(Event).where(Event.visitor_id.in_(vids - open_vids), Event.conversation_id.is_(None))
+            ).rowcount
         pairs = [(c.id, c.visitor_id) for c in convs]
     if attachments is not None:
         counts["attachments"] = erase_files(attachments, [cid for cid, _ in pairs])

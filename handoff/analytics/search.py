@@ -1,7 +1,8 @@
 """Past conversations from the SQL log, for agents: find by text (an order number NS…, any words),
-visitor (visitor id or the host site's verified id), language, topic, outcome and date; read one
-whole. Parsing the query checks every field (sizes, dates, codes) and raises `SearchError` with a
-plain message; the queries run in the caller's session (handoff/analytics/api.py runs them in a
+visitor (visitor id or the host site's verified id), contact (part of the name, email or phone the
+visitor gave in the pre-chat form, any case), language, topic, outcome and date; read one whole.
+Parsing the query checks every field (sizes, dates, codes) and raises `SearchError` with a plain
+message; the queries run in the caller's session (handoff/analytics/api.py runs them in a
 worker thread).
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from handoff.analytics.metrics import epoch
-from handoff.analytics.models import Conversation, Message
+from handoff.analytics.models import Conversation, Message, Visitor
 
 MAX_TEXT = 200
 MAX_RESULTS = 50
@@ -34,6 +35,7 @@ class SearchError(ValueError):
 class SearchQuery:
     text: str = ""
     visitor: str = ""
+    contact: str = ""
     language: str = ""
     topic: str = ""
     outcome: str = ""
@@ -58,6 +60,7 @@ class SearchQuery:
         query = cls(
             text=field("q"),
             visitor=field("visitor"),
+            contact=field("contact"),
             language=field("language"),
             topic=field("topic"),
             outcome=field("outcome"),
@@ -94,11 +97,26 @@ def _outcome_filter(outcome: str) -> Any:
     return and_(Conversation.resolution_code.is_(None), Conversation.end_event == outcome)
 
 
-def summary(conv: Conversation, snippet: Optional[str] = None) -> Dict[str, Any]:
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contacts(session: Session, vids: List[str]) -> Dict[str, Visitor]:
+    if not vids:
+        return {}
+    return {v.id: v for v in session.scalars(select(Visitor).where(Visitor.id.in_(set(vids))))}
+
+
+def summary(
+    conv: Conversation, snippet: Optional[str] = None, visitor: Optional[Visitor] = None
+) -> Dict[str, Any]:
     return {
         "conversation_id": conv.id,
         "visitor_id": conv.visitor_id,
         "verified_id": conv.verified_id,
+        "visitor_name": visitor.name if visitor else None,
+        "visitor_email": visitor.email if visitor else None,
         "language": conv.language,
         "state": conv.state,
         "created_at": conv.created_at,
@@ -126,6 +144,16 @@ def search(session: Session, query: SearchQuery) -> List[Dict[str, Any]]:
         conditions.append(
             or_(Conversation.visitor_id == query.visitor, Conversation.verified_id == query.visitor)
         )
+    if query.contact:
+        like = _like(query.contact)
+        who = select(Visitor.id).where(
+            or_(
+                func.lower(Visitor.name).like(like, escape="\\"),
+                Visitor.email.like(like, escape="\\"),
+                func.lower(Visitor.phone).like(like, escape="\\"),
+            )
+        )
+        conditions.append(Conversation.visitor_id.in_(who))
     if query.language:
         conditions.append(Conversation.language == query.language)
     if query.topic:
@@ -140,13 +168,13 @@ def search(session: Session, query: SearchQuery) -> List[Dict[str, Any]]:
         conditions.append(Conversation.created_at < epoch(query.date_to + timedelta(days=1)))
     pattern = None
     if query.text:
-        escaped = query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = _like(query.text)
         matching = select(Message.conversation_id).where(func.lower(Message.text).like(pattern, escape="\\"))
         conditions.append(Conversation.id.in_(matching))
     rows = session.scalars(
         select(Conversation).where(*conditions).order_by(Conversation.created_at.desc()).limit(MAX_RESULTS)
     ).all()
+    visitors = _contacts(session, [conv.visitor_id for conv in rows])
     results = []
     for conv in rows:
         snippet = None
@@ -160,7 +188,7 @@ def search(session: Session, query: SearchQuery) -> List[Dict[str, Any]]:
                 .limit(1)
             ).first()
             snippet = (snippet or "")[:SNIPPET_CHARS]
-        results.append(summary(conv, snippet))
+        results.append(summary(conv, snippet, visitors.get(conv.visitor_id)))
     return results
 
 
@@ -173,7 +201,7 @@ def conversation(session: Session, cid: str) -> Optional[Dict[str, Any]]:
         select(Message).where(Message.conversation_id == cid).order_by(Message.seq)
     ).all()
     return {
-        **summary(conv),
+        **summary(conv, visitor=session.get(Visitor, conv.visitor_id)),
         "escalation": conv.escalation,
         "resolution": conv.resolution,
         "offline": conv.offline,

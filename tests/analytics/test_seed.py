@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from handoff.analytics import db
 from handoff.analytics.metrics import conversation_facts, epoch, table
-from handoff.analytics.models import Conversation
+from handoff.analytics.models import Conversation, Visitor
 from synthetic.seed import clear, seed
 
 END = epoch(date(2026, 11, 1))
@@ -29,6 +29,9 @@ def test_seed_makes_a_varied_month_and_can_be_removed(database_url):
             total = table(facts)[0]
             assert 0 < total["fcr"] < 1 and total["fcr_eligible"] < total["conversations"]
             assert total["rated"] > 0 and total["queue_wait_n"] > 0
+            named = session.scalars(select(Visitor).where(Visitor.email.is_not(None))).all()
+            assert named and all(v.name and v.email.endswith("@example.com") for v in named)
+            assert {v.name[0] for v in named} & {"র", "স", "ত", "অ"}  # names in the visitor's script
             days = {f.day for f in facts}
             assert (
                 min(days) == "2026-10-20" and max(days) == (date(2026, 11, 1) - timedelta(days=1)).isoformat()

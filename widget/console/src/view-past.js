@@ -1,5 +1,5 @@
 // Past conversations, from the SQL log (GET /api/conversations): search by text (an order number
-// NS…, any words), visitor, language, topic, outcome and dates; open one to read it whole.
+// NS…, any words), visitor, the pre-chat name / email / phone, language, topic, outcome and dates; open one to read it whole.
 
 import { getJson } from './api.js';
 import { el, uid } from './dom.js';
@@ -17,6 +17,13 @@ const OUTCOMES = [
   ['open', 'Still open'],
 ];
 
+/** The visitor as agents know them: the pre-chat name and email, else the customer / visitor id. */
+function who(c) {
+  const id = c.verified_id || c.visitor_id;
+  const contact = [c.visitor_name, c.visitor_email && `<${c.visitor_email}>`].filter(Boolean).join(' ');
+  return contact ? `${contact} (${id})` : id;
+}
+
 function field(label, input) {
   const id = uid('nc-past');
   input.id = id;
@@ -27,6 +34,7 @@ export function pastView(getToken) {
   const inputs = {
     q: el('input', { class: 'nc-input', attrs: { type: 'search', maxlength: '200', placeholder: 'NS2650391, refund…' } }),
     visitor: el('input', { class: 'nc-input', attrs: { maxlength: '200' } }),
+    contact: el('input', { class: 'nc-input', attrs: { maxlength: '200', placeholder: 'Rina, rina@example.com' } }),
     language: el('input', { class: 'nc-input nc-input--short', attrs: { maxlength: '2', placeholder: 'bn' } }),
     topic: el('input', { class: 'nc-input', attrs: { maxlength: '200', placeholder: 'refund_status' } }),
     outcome: el('select', { class: 'nc-input' }, OUTCOMES.map(([value, text]) => el('option', { text, attrs: { value } }))),
@@ -39,6 +47,7 @@ export function pastView(getToken) {
   const form = el('form', { class: 'nc-past-form', attrs: { role: 'search', 'aria-label': 'Search past conversations' }, on: { submit: (e) => { e.preventDefault(); find(); } } }, [
     field('Text or order number', inputs.q),
     field('Visitor or customer id', inputs.visitor),
+    field('Visitor name, email or phone', inputs.contact),
     field('Language', inputs.language),
     field('Topic', inputs.topic),
     field('Outcome', inputs.outcome),
@@ -76,7 +85,7 @@ export function pastView(getToken) {
     });
     return el('li', { class: 'nc-past-item', attrs: { 'data-conversation-id': c.conversation_id } }, [
       open,
-      el('p', { class: 'nc-note', text: `Visitor ${c.verified_id || c.visitor_id}${c.agent ? ` · agent ${c.agent}` : ''}${c.rating ? ` · rated ${c.rating.score}/5` : ''}` }),
+      el('p', { class: 'nc-note', text: `Visitor ${who(c)}${c.agent ? ` · agent ${c.agent}` : ''}${c.rating ? ` · rated ${c.rating.score}/5` : ''}` }),
       c.snippet ? el('p', { class: 'nc-preview', text: c.snippet, attrs: { dir: 'auto', lang: c.language || null } }) : null,
     ]);
   }
@@ -85,7 +94,7 @@ export function pastView(getToken) {
     try {
       const { conversation: c } = await getJson(`/api/conversations/${encodeURIComponent(id)}`, getToken());
       const facts = [
-        `Visitor ${c.verified_id || c.visitor_id}`,
+        `Visitor ${who(c)}`,
         languageLabel(c.language),
         `outcome: ${resolutionLabel(c.outcome)}`,
         c.rating ? `rating ${c.rating.score}/5${c.rating.comment ? ` “${c.rating.comment}”` : ''}` : 'not rated',
