@@ -22,6 +22,7 @@ from handoff.supervision import SupervisorTools
 from handoff.transcript import Transcript
 from handoff.transitions import Receiver
 from handoff.waiting import WaitingLine
+from handoff.work_items import WorkItems
 
 
 class AgentDesk(SupervisorTools):
@@ -39,6 +40,7 @@ class AgentDesk(SupervisorTools):
         self.store, self.users, self.announcer, self.transcript = store, users, announcer, transcript
         self.waiting, self.packets, self.canned = waiting, packets, canned
         self.mailer = mailer or Mailer(None)
+        self.work = WorkItems(store)
 
     async def _own(self, agent: Agent, cid: str, allow_admin: bool = False) -> LiveConversation:
         conv = await self.store.get(cid)
@@ -246,32 +248,29 @@ class AgentDesk(SupervisorTools):
 
     async def offline_update(self, agent: Agent, update: d.OfflineUpdate) -> Dict[str, Any]:
         """An offline message as a work item: assign it (to anyone, or nobody), mark it done or open
-        again. Kept in its `offline` field (and so in the SQL log)."""
-        conv = await self.store.get(update.conversation_id)
-        if conv is None or not conv.offline:
-            raise ProtocolError("not_found", "no such offline message")
-        item = dict(conv.offline)
-        if update.assign:
-            if update.assignee is not None and await self.users.get(update.assignee) is None:
-                raise ProtocolError("not_found", f"no agent {update.assignee}")
-            item["assignee"] = update.assignee
-        if update.done is not None:
-            item["done_at"], item["done_by"] = (time.time(), agent.username) if update.done else (None, None)
-        await self.store.set_fields(conv.id, offline=item)
-        return p.ok_ack(offline=item)
+        again. Kept in its `offline` field (and so in the SQL log); changed atomically
+        (handoff/work_items.py), so two agents at once both count."""
+        if update.assign and update.assignee is not None and await self.users.get(update.assignee) is None:
+            raise ProtocolError("not_found", f"no agent {update.assignee}")
+        now = time.time()
+
+        def change(item: Dict[str, Any]) -> Dict[str, Any]:
+            if update.assign:
+                item["assignee"] = update.assignee
+            if update.done is not None:
+                item["done_at"], item["done_by"] = (now, agent.username) if update.done else (None, None)
+            return item
+
+        return p.ok_ack(offline=await self.work.update(update.conversation_id, change))
 
     async def offline_reply(self, agent: Agent, reply: p.AgentMessage) -> Dict[str, Any]:
         """Answer an offline message by email to its contact; the reply is kept with the item, which
-        becomes the replying agent's."""
-        conv = await self.store.get(reply.conversation_id)
-        if conv is None or not conv.offline:
-            raise ProtocolError("not_found", "no such offline message")
-        item = dict(conv.offline)
+        becomes the replying agent's (unless someone has it)."""
+        item = await self.work.get(reply.conversation_id)
         contact = str(item.get("contact") or "")
         if not is_address(contact):
             raise ProtocolError("invalid_state", "the visitor left no email address to reply to")
-        replies = list(item.get("replies") or [])
-        if any(r.get("client_id") == reply.client_id for r in replies):
+        if any(r.get("client_id") == reply.client_id for r in item.get("replies") or []):
             return p.ok_ack(offline=item)  # a retry: sent once
         try:
             await self.mailer.send(contact, "Re: your message to our support team", reply.text)
@@ -279,12 +278,16 @@ class AgentDesk(SupervisorTools):
             raise ProtocolError("unavailable", str(exc)) from None
         except BadMail as exc:
             raise ProtocolError("bad_request", str(exc)) from None
-        replies.append(
-            {"by": agent.username, "at": time.time(), "text": reply.text, "client_id": reply.client_id}
-        )
-        item.update(replies=replies, assignee=item.get("assignee") or agent.username)
-        await self.store.set_fields(conv.id, offline=item)
-        return p.ok_ack(offline=item)
+        sent = {"by": agent.username, "at": time.time(), "text": reply.text, "client_id": reply.client_id}
+
+        def change(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+            replies = list(item.get("replies") or [])
+            if any(r.get("client_id") == reply.client_id for r in replies):
+                return None
+            item.update(replies=[*replies, sent], assignee=item.get("assignee") or agent.username)
+            return item
+
+        return p.ok_ack(offline=await self.work.update(reply.conversation_id, change))
 
     async def offline_messages(self, agent: Agent, _: None) -> Dict[str, Any]:
         items = []
