@@ -6,13 +6,14 @@ gets the agent and the parsed payload (handoff/routes.py) and returns the ack.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
 from handoff.announcer import Announcer
 from handoff.canned import CannedEdits, CannedReply
+from handoff.joining import Joins, joined, joined_field, watchers
 from handoff.mailer import BadMail, Mailer, MailUnavailable, is_address
 from handoff.packets import Packets
 from handoff.protocol import ProtocolError, message_wire
@@ -40,7 +41,7 @@ class AgentDesk(SupervisorTools):
         self.store, self.users, self.announcer, self.transcript = store, users, announcer, transcript
         self.waiting, self.packets, self.canned = waiting, packets, canned
         self.mailer = mailer or Mailer(None)
-        self.work = WorkItems(store)
+        self.work, self.joins = WorkItems(store), Joins(store)
 
     async def _own(self, agent: Agent, cid: str, allow_admin: bool = False) -> LiveConversation:
         conv = await self.store.get(cid)
@@ -112,8 +113,16 @@ class AgentDesk(SupervisorTools):
         conv = await self._own(agent, cid, allow_admin=True)
         return p.ok_ack(conversation=await self.packets.packet(conv, agent))
 
+    async def _own_or_joined(self, agent: Agent, cid: str) -> Tuple[LiveConversation, Tuple[str, str]]:
+        """The conversation, and the guard its messages are stored with: still assigned to me, or
+        (an admin who joined it, handoff/joining.py) still joined by me."""
+        conv = await self.store.get(cid)
+        if conv is not None and agent.username in joined(conv) and conv.agent != agent.username:
+            return conv, (joined_field(agent.username), "1")
+        return await self._own(agent, cid), ("agent", agent.username)
+
     async def message(self, agent: Agent, message: p.AgentMessage) -> Dict[str, Any]:
-        conv = await self._own(agent, message.conversation_id)
+        conv, guard = await self._own_or_joined(agent, message.conversation_id)
         if conv.state is not State.ASSIGNED:
             raise ProtocolError("invalid_state", f"the conversation is {conv.state.value}")
         translation = await self.packets.translate_for_visitor(conv, agent, message.text)
@@ -125,7 +134,7 @@ class AgentDesk(SupervisorTools):
                 translation["lang"],
                 {"agent": {"name": agent.display_name}},
                 client_id=message.client_id,
-                expect=(("state", State.ASSIGNED.value), ("agent", agent.username)),
+                expect=(("state", State.ASSIGNED.value), guard),
                 translated=translation["translated"],
             )
         except Conflict:
@@ -134,7 +143,8 @@ class AgentDesk(SupervisorTools):
 
     async def typing(self, agent: Agent, request: p.AgentTyping) -> None:
         conv = await self.store.get(request.conversation_id)
-        if conv and conv.agent == agent.username and conv.state is State.ASSIGNED:
+        mine = conv and (conv.agent == agent.username or agent.username in joined(conv))
+        if mine and conv.state is State.ASSIGNED:
             await self.announcer.to_visitor(
                 conv.visitor_id, p.TYPING, {"sender": "agent", "typing": request.typing}
             )
@@ -183,7 +193,7 @@ class AgentDesk(SupervisorTools):
         stored, fresh = await self.store.append(conv.id, body, client_id=note.client_id)
         if fresh:
             wire = message_wire(stored, "agent")
-            for username in {conv.agent, agent.username} - {""}:
+            for username in {*watchers(conv), agent.username}:  # its agent, joined admins, the author
                 await self.announcer.to_agent(username, p.MESSAGE, wire)
         return p.ok_ack(id=f"{conv.id}:{stored['seq']}", seq=stored["seq"])
 
@@ -224,8 +234,8 @@ class AgentDesk(SupervisorTools):
             await self.store.transition(conv, "handback")
         except Conflict:
             raise ProtocolError("invalid_state", "the conversation changed; reload it") from None
-        await self.announcer.to_agent(
-            agent.username, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "handed_back"}
+        await self.announcer.to_watchers(
+            conv, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "handed_back"}
         )
         await self.transcript.system(conv, "handback")
         await self.waiting.publish_status(conv)
@@ -233,7 +243,6 @@ class AgentDesk(SupervisorTools):
 
     async def close(self, agent: Agent, request: p.Close) -> Dict[str, Any]:
         conv = await self._own(agent, request.conversation_id, allow_admin=True)
-        owner = conv.agent
         now = time.time()
         resolution = {"code": request.resolution, "note": request.note, "by": agent.username, "at": now}
         try:
@@ -243,7 +252,7 @@ class AgentDesk(SupervisorTools):
         conv.resolution = resolution
         await self.transcript.system(conv, "closed")
         await self.waiting.publish_status(conv)
-        await self.announcer.to_agent(owner, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
+        await self.announcer.to_watchers(conv, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "closed"})
         return p.ok_ack()
 
     async def offline_update(self, agent: Agent, update: d.OfflineUpdate) -> Dict[str, Any]:

@@ -14,6 +14,7 @@ import logging
 from typing import Any, Dict
 
 from handoff import protocol as p
+from handoff.joining import watchers
 from handoff.protocol import message_wire
 from handoff.store import LiveConversation
 
@@ -39,10 +40,15 @@ class Announcer:
         await self.sio.emit(event, data, room=agent_room(username), namespace=p.AGENT_NAMESPACE)
 
     async def message(self, conv: LiveConversation, stored: Dict[str, Any]) -> None:
-        """A stored message to the visitor and, if there is one, the conversation's agent."""
+        """A stored message to the visitor and the conversation's agent and joined admins."""
         await self.to_visitor(conv.visitor_id, p.MESSAGE, message_wire(stored, "visitor"))
-        if conv.agent:
-            await self.to_agent(conv.agent, p.MESSAGE, message_wire(stored, "agent"))
+        for username in watchers(conv):
+            await self.to_agent(username, p.MESSAGE, message_wire(stored, "agent"))
+
+    async def to_watchers(self, conv: LiveConversation, event: str, data: Any) -> None:
+        """To its agent and the admins who joined it (handoff/joining.py)."""
+        for username in watchers(conv):
+            await self.to_agent(username, event, data)
 
     def spawn(self, coroutine: Any) -> None:
         """Run `coroutine` in the background; a failure is logged, never raised."""

@@ -62,6 +62,8 @@ AGENT_ROUTES: Dict[str, Route] = {
     "canned_save": Route(d.CannedEdit.parse, AgentDesk.canned_save),
     "canned_delete": Route(d.CannedEdit.parse_key, AgentDesk.canned_delete),
     "take_over": Route(p.conversation_ref, AgentDesk.take_over),
+    "join_chat": Route(p.conversation_ref, AgentDesk.join_chat),
+    "leave_chat": Route(p.conversation_ref, AgentDesk.leave_chat),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

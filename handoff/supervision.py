@@ -1,7 +1,8 @@
 """Admins' tools (/agent): canned replies managed per language (handoff/canned.py), and the
 supervisor's view: every live conversation with its state, agent, wait and
 language, every agent with status and load; an admin can take over an assigned chat (it moves to
-them, as a transfer does, with no capacity or status check: a supervisor steps in). Mixed into
+them, as a transfer does, with no capacity or status check: a supervisor steps in), or join it
+(handoff/joining.py: read it live and write into it alongside its agent, who keeps it) and leave. Mixed into
 handoff/agent_desk.py's AgentDesk, whose store, users, waiting line and transcript it uses.
 """
 
@@ -14,6 +15,7 @@ from handoff import desk_payloads as d
 from handoff import protocol as p
 from handoff.agents import Agent
 from handoff.canned import CannedEdits
+from handoff.joining import joined
 from handoff.protocol import ProtocolError
 from handoff.state import State
 from handoff.store import Conflict
@@ -48,6 +50,7 @@ class SupervisorTools:
                     if conv.state is State.QUEUED and conv.queued_at
                     else None,
                     "since": conv.claimed_at or conv.queued_at,
+                    "joined": joined(conv),
                 }
             )
         agents = (await self.agents(agent, None))["agents"]
@@ -73,8 +76,29 @@ class SupervisorTools:
         await self.announcer.to_agent(
             previous, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "taken_over"}
         )
+        await self.joins.leave(conv.id, agent.username)  # had joined it first: now it is theirs
         await self.transcript.system(conv, "transferred", agent=agent.display_name)
         await self._announce_assignment(conv, agent)
+        return p.ok_ack()
+
+    async def join_chat(self, agent: Agent, cid: str) -> Dict[str, Any]:
+        """Read an assigned chat live and write into it; its agent keeps it. Returns the packet."""
+        self._admin(agent)
+        await self.joins.join(cid, agent.username)
+        conv = await self.store.get(cid)
+        assert conv is not None  # joining checked it exists; only erasure deletes a conversation
+        packet = await self.packets.packet(conv, agent)
+        await self.announcer.to_agent(agent.username, p.CONVERSATION, packet)  # the admin's other tabs
+        return p.ok_ack(conversation=packet)
+
+    async def leave_chat(self, agent: Agent, cid: str) -> Dict[str, Any]:
+        """Stop following a joined chat (its other tabs get `unassigned`, reason `left`)."""
+        self._admin(agent)
+        if not await self.joins.leave(cid, agent.username):
+            raise ProtocolError("bad_request", "you have not joined this conversation")
+        await self.announcer.to_agent(
+            agent.username, p.UNASSIGNED, {"conversation_id": cid, "reason": "left"}
+        )
         return p.ok_ack()
 
     async def canned_save(self, agent: Agent, edit: d.CannedEdit) -> Dict[str, Any]:

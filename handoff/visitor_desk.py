@@ -70,7 +70,7 @@ class VisitorDesk:
             await self.bot.run(conv, stored, turn.chosen_language)
         elif conv.state is State.ASSIGNED and conv.agent:
             stored = await self.packets.translate_for_agent(conv, stored)
-            await self.announcer.to_agent(conv.agent, p.MESSAGE, message_wire(stored, "agent"))
+            await self.announcer.to_watchers(conv, p.MESSAGE, message_wire(stored, "agent"))
         elif conv.state is State.QUEUED:
             self.waiting.request_update()
 
@@ -121,8 +121,8 @@ class VisitorDesk:
         cid = await self.store.open_conversation_id(vid)
         conv = await self.store.get(cid) if cid else None
         if conv and conv.state is State.ASSIGNED and conv.agent:
-            await self.announcer.to_agent(
-                conv.agent, p.TYPING, {"conversation_id": conv.id, "sender": "visitor", "typing": typing}
+            await self.announcer.to_watchers(
+                conv, p.TYPING, {"conversation_id": conv.id, "sender": "visitor", "typing": typing}
             )
 
     async def set_language(self, vid: str, language: str) -> Dict[str, Any]:
@@ -149,9 +149,9 @@ class VisitorDesk:
             await self.store.transition(conv, "close", fields)
         await self.transcript.system(conv, "closed")
         await self.waiting.publish_status(conv)
-        if agent:
-            await self.announcer.to_agent(
-                agent, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "visitor_left"}
+        if agent:  # its agent and the admins who joined it
+            await self.announcer.to_watchers(
+                conv, p.UNASSIGNED, {"conversation_id": conv.id, "reason": "visitor_left"}
             )
         self.waiting.request_update()
         return p.ok_ack(state=State.CLOSED.value)

@@ -1,5 +1,6 @@
 // The supervisor's view (admins): every live conversation (state, agent, wait, language) and every
-// agent (status, load); an admin claims a waiting chat or takes over an assigned one. Refreshed
+// agent (status, load); an admin claims a waiting chat, joins an assigned one (writes into it
+// alongside its agent; Leave when done) or takes it over. Refreshed
 // every few seconds while shown.
 
 import { el } from './dom.js';
@@ -35,17 +36,23 @@ export function supervisorView(actions) {
       status.textContent = `${view.conversations.length} live conversation(s).`;
       chats.replaceChildren(
         ...view.conversations.map((c) => {
+          const button = (text, action) => el('button', { class: 'nc-btn nc-btn--small', text, attrs: { type: 'button' }, on: { click: () => run(() => action(c.conversation_id)) } });
+          const me = actions.myUsername();
+          const joined = (c.joined || []).includes(me);
           const act = c.state === 'queued'
-            ? el('button', { class: 'nc-btn nc-btn--small', text: 'Claim', attrs: { type: 'button' }, on: { click: () => run(() => actions.claim(c.conversation_id)) } })
-            : el('button', { class: 'nc-btn nc-btn--small', text: 'Take over', attrs: { type: 'button' }, on: { click: () => run(() => actions.takeOver(c.conversation_id)) } });
+            ? [button('Claim', actions.claim)]
+            : [
+              c.agent === me ? null : button(joined ? 'Leave' : 'Join', joined ? actions.leaveChat : actions.joinChat),
+              c.agent === me ? null : button('Take over', actions.takeOver),
+            ];
           return el('tr', { attrs: { 'data-conversation-id': c.conversation_id } }, [
             el('td', { text: c.conversation_id }),
             el('td', { text: c.state }),
-            el('td', { text: c.agent || '–' }),
+            el('td', { text: `${c.agent || '–'}${(c.joined || []).length ? ` (+ ${c.joined.join(', ')})` : ''}` }),
             el('td', { text: languageLabel(c.language) }),
             el('td', { text: reasonLabel(c.reason) }),
             el('td', { text: c.wait_seconds == null ? '–' : formatWait(c.wait_seconds) }),
-            el('td', {}, [act]),
+            el('td', { class: 'nc-actions' }, act),
           ]);
         }),
       );

@@ -1,6 +1,7 @@
 // The console's work tools, wired into the controller (main.js): my status (online / away / busy,
 // away after 5 idle minutes), alerts for chats queued for me, keyboard shortcuts, internal notes,
-// offline messages as work items, canned replies for admins, the supervisor, past conversations.
+// offline messages as work items, canned replies for admins, the supervisor (take over, join and
+// leave a chat), past conversations.
 // `ctx` gives what main.js owns: the store, the actions object (extended here), the alerts, the
 // socket request, the panes, the views, the notice line.
 
@@ -51,6 +52,20 @@ export function installWork(ctx) {
       store.setActive(id);
       return ack;
     },
+    /** Join an assigned chat (admins): it opens as a pane I can write in; its agent keeps it. */
+    async joinChat(id) {
+      claiming.add(id); // its `conversation` event is no transfer to alert about
+      setTimeout(() => claiming.delete(id), 2000);
+      const ack = await request('join_chat', { conversation_id: id });
+      store.upsertPacket(ack.conversation);
+      store.setActive(id);
+      return ack;
+    },
+    async leaveChat(id) {
+      await request('leave_chat', { conversation_id: id });
+      store.remove(id);
+    },
+    myUsername: () => (store.agent && store.agent.username) || '',
     showPast: () => store.setActive('past'),
     /** A returning visitor's earlier conversations, from the log. */
     showPastFor(visitor) {
