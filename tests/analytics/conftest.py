@@ -5,6 +5,7 @@
   on `HANDOFF_TEST_POSTGRES_URL` (default postgresql://postgres@127.0.0.1:5432/postgres),
   dropped after the test; the PostgreSQL cases are skipped, saying why, if the server is not there.
 - `pg_admin`: a function running one SQL statement on the server's maintenance database.
+- `chromium`, `page`: the console in Chromium (tests/support/console.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from handoff.analytics import db
 from tests.handoff.conftest import redis_client, redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.support.console import chromium, page  # noqa: F401 (console fixtures)
 
 POSTGRES_URL = os.environ.get(
     "HANDOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -24,20 +24,10 @@ from playwright.async_api import expect
 from handoff.analytics.metrics import DAY, epoch
 from handoff.analytics.writer import STREAM, Writer
 from tests.analytics.test_metrics import scripts
-from tests.handoff.test_console_browser import SCREENSHOTS, chromium, page  # noqa: F401 (fixtures)
-from tests.support.handoff_service import PASSWORD, add_agent, handoff_service
-from tests.support.processes import free_port
+from tests.support.console import console_service, log_in, shot
 
 
-async def log_in(tab, base_url: str, username: str) -> None:
-    await tab.goto(f"{base_url}/console/")
-    await tab.get_by_label("Username").fill(username)
-    await tab.get_by_label("Password").fill(PASSWORD)
-    await tab.get_by_role("button", name="Log in").click()
-    await expect(tab.locator(".nc-connection")).to_have_text("online")
-
-
-async def test_admin_sees_fcr_and_the_other_measures_as_charts(redis_url, tmp_path, page):  # noqa: F811
+async def test_admin_sees_fcr_and_the_other_measures_as_charts(redis_url, tmp_path, page):
     today = datetime.now(UTC).date()
     start = today - timedelta(days=35)
     database_url = f"sqlite:///{tmp_path / 'log.db'}"
@@ -53,16 +43,11 @@ async def test_admin_sees_fcr_and_the_other_measures_as_charts(redis_url, tmp_pa
         client.close()
     assert time.time() - (epoch(start) + 26 * DAY) > 8 * DAY  # erin (day 26) is eligible by now
 
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    service = handoff_service(
-        "console-analytics", port, redis_url, nowhere, nowhere, tmp_path, DATABASE_URL=database_url
-    )
-    add_agent(redis_url, "asha", languages="bn,en", display_name="Asha")
-    add_agent(redis_url, "boss", role="admin", display_name="Boss")
-    service.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
+    agents = (("asha", "bn,en"), ("boss", "en", "admin"))
+    with console_service(
+        "console-analytics", redis_url, tmp_path, agents, DATABASE_URL=database_url
+    ) as server:
+        base = server.base_url
         await log_in(page, base, "asha")
         await expect(page.get_by_role("button", name="Analytics")).to_be_hidden()
         await page.get_by_role("button", name="Log out").click()
@@ -92,11 +77,8 @@ async def test_admin_sees_fcr_and_the_other_measures_as_charts(redis_url, tmp_pa
         # FCR per day: a point for every day with eligible conversations (10 days, one each)
         assert await section.locator('circle[data-series="fcr"]').count() == 10
         assert await section.locator('circle[data-series="queue_wait"]').count() == 5  # A2, B, C, G, H
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "console-analytics.png"), full_page=True)
+        await shot(page, "analytics")
         # a bad range is said plainly
         await page.get_by_label("To", exact=True).fill((start - timedelta(days=1)).isoformat())
         await page.get_by_role("button", name="Show").click()
         await expect(section.locator(".nc-note")).to_contain_text("Could not load analytics")
-    finally:
-        service.stop()

@@ -15,11 +15,9 @@ from playwright.async_api import expect
 from handoff.analytics.metrics import epoch
 from handoff.analytics.writer import STREAM, Writer
 from synthetic.script import Script
-from tests.analytics.test_console_analytics import log_in
 from tests.analytics.test_metrics import scripts
-from tests.handoff.test_console_browser import SCREENSHOTS, chromium, page  # noqa: F401 (fixtures)
-from tests.support.handoff_service import PASSWORD, add_agent, handoff_service
-from tests.support.processes import free_port
+from tests.support.console import console_service, log_in, shot
+from tests.support.handoff_service import PASSWORD
 
 ORDER = "NS2650391"
 
@@ -35,7 +33,7 @@ def seeded(base: float):
     return [*scripts(base), o, p]
 
 
-async def test_an_agent_finds_and_reads_past_conversations(redis_url, tmp_path, page):  # noqa: F811
+async def test_an_agent_finds_and_reads_past_conversations(redis_url, tmp_path, page):
     today = datetime.now(UTC).date()
     start = today - timedelta(days=35)
     database_url = f"sqlite:///{tmp_path / 'log.db'}"
@@ -50,15 +48,9 @@ async def test_an_agent_finds_and_reads_past_conversations(redis_url, tmp_path, 
         writer.close()
         client.close()
 
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    service = handoff_service(
-        "console-past", port, redis_url, nowhere, nowhere, tmp_path, DATABASE_URL=database_url
-    )
-    add_agent(redis_url, "asha", languages="bn,en", display_name="Asha")
-    service.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
+    agents = (("asha", "bn,en"),)
+    with console_service("console-past", redis_url, tmp_path, agents, DATABASE_URL=database_url) as server:
+        base = server.base_url
         # The API: agents only, input checked.
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/api/conversations")).status_code == 401
@@ -108,7 +100,4 @@ async def test_an_agent_finds_and_reads_past_conversations(redis_url, tmp_path, 
         await search.get_by_label("Outcome").select_option("resolved")
         await search.get_by_role("button", name="Search").click()
         await expect(found).to_have_count(1)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "console-past-conversations.png"), full_page=True)
-    finally:
-        service.stop()
+        await shot(page, "past-conversations")

@@ -13,10 +13,7 @@ from sqlalchemy import select
 from handoff.analytics import db
 from handoff.analytics.models import Conversation, Visitor
 from synthetic.seed import seed
-from tests.analytics.test_console_analytics import log_in
-from tests.handoff.test_console_browser import SCREENSHOTS, chromium, page  # noqa: F401 (fixtures)
-from tests.support.handoff_service import add_agent, handoff_service
-from tests.support.processes import free_port
+from tests.support.console import console_service, log_in, shot
 
 
 def seeded_person(database_url: str):
@@ -42,21 +39,17 @@ def seeded_person(database_url: str):
         engine.dispose()
 
 
-async def test_an_agent_finds_past_conversations_by_name_and_by_email(redis_url, tmp_path, page):  # noqa: F811
+async def test_an_agent_finds_past_conversations_by_name_and_by_email(redis_url, tmp_path, page):
     database_url = f"sqlite:///{tmp_path / 'log.db'}"
     assert seed(database_url, days=14, per_day=10, seed_value=11) > 100
     name, email, expected = seeded_person(database_url)
     assert 0 < len(expected) < 50
 
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    service = handoff_service(
-        "console-past-contact", port, redis_url, nowhere, nowhere, tmp_path, DATABASE_URL=database_url
-    )
-    add_agent(redis_url, "asha", languages="bn,en", display_name="Asha")
-    service.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
+    agents = (("asha", "bn,en"),)
+    with console_service(
+        "console-past-contact", redis_url, tmp_path, agents, DATABASE_URL=database_url
+    ) as server:
+        base = server.base_url
         await log_in(page, base, "asha")
         await page.get_by_role("button", name="Past conversations").click()
         search = page.get_by_role("search", name="Search past conversations")
@@ -85,7 +78,4 @@ async def test_an_agent_finds_past_conversations_by_name_and_by_email(redis_url,
         await found.first.get_by_role("button").click()
         reader = page.get_by_role("article", name="Past conversation")
         await expect(reader).to_contain_text(f"{name} <{email}>")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "console-past-by-contact.png"), full_page=True)
-    finally:
-        service.stop()
+        await shot(page, "past-by-contact")

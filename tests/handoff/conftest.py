@@ -17,6 +17,8 @@
   by `live_service` (function). Tests that use it run in the session loop:
   `pytestmark = pytest.mark.asyncio(loop_scope="session")`.
 
+- the console fixtures (`chromium`, `page`, `handoff_server`, `clients`): tests/support/console.py.
+
 `HANDOFF_TEST_REDIS_URL` (for example `redis://127.0.0.1:6379/15`) points the
 session at an existing server instead; the database in that URL is flushed
 before every test, so give it one nothing else uses.
@@ -36,6 +38,7 @@ import redis
 import redis.asyncio
 
 from handoff.embedded_redis import EmbeddedRedis
+from tests.support.console import chromium, clients, handoff_server, page  # noqa: F401 (console fixtures)
 from tests.support.live_service import LiveService, live_service
 
 

@@ -15,15 +15,7 @@ from typing import Any, Awaitable, Callable, List
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.handoff.test_console_browser import (  # noqa: F401 (fixtures)
-    chromium,
-    clients,
-    handoff_server,
-    log_in,
-    page,
-    pane_of,
-    shot,
-)
+from tests.support.console import log_in, pane_of, shot
 
 BASE_TITLE = "Nimbus agent console"
 RECORD_NOTIFICATIONS = """
@@ -43,11 +35,11 @@ RECORD_NOTIFICATIONS = """
 """
 
 
-async def shown(page: Page) -> List[str]:  # noqa: F811
+async def shown(page: Page) -> List[str]:
     return await page.evaluate("window.__shown.map((n) => n.body)")
 
 
-async def elsewhere(page: Page) -> Page:  # noqa: F811
+async def elsewhere(page: Page) -> Page:
     """Another tab in front: the console is not being looked at. (Headless Chromium tells every
     page it has the focus unless focus emulation is turned off.)"""
     cdp = await page.context.new_cdp_session(page)
@@ -62,9 +54,9 @@ async def elsewhere(page: Page) -> Page:  # noqa: F811
 
 @pytest.mark.asyncio
 async def test_title_count_notifications_each_can_be_turned_off_and_status(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     await page.context.grant_permissions(["notifications"], origin=handoff_server.base_url)
     await page.add_init_script(RECORD_NOTIFICATIONS)
@@ -148,9 +140,9 @@ async def test_title_count_notifications_each_can_be_turned_off_and_status(
 
 @pytest.mark.asyncio
 async def test_idle_for_five_minutes_is_away_and_activity_brings_the_agent_back(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     await page.clock.install()
     await log_in(page, handoff_server, "asha")

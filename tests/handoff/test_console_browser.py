@@ -1,16 +1,9 @@
 """The agent console in a real browser, against the real handoff service.
 
-Debian's Chromium (`/usr/bin/chromium`, headless) driven by Playwright;
-visitors (and a second agent) are python-socketio clients
-(tests/support/handoff_service.py). Nothing is mocked: a real service process
-on a real Redis serves the built console at /console/. Rasa and the
-translator are not started: these chats escalate with `request_human`, which
-works without the bot.
-
-Needs:
-- `/usr/bin/chromium` and the Noto fonts: `make browser` (the tests fail,
-  never skip, without them; Playwright's own browser download is not used);
-- the built console: `make widget` (build/widget/console/).
+The shared console set-up (tests/support/console.py): Debian's Chromium driven by Playwright, a
+real service process on a real Redis serving the built console at /console/, no Rasa and no
+translator (these chats escalate with `request_human`, which works without the bot); visitors (and
+a second agent) are python-socketio clients (tests/support/handoff_service.py).
 
 Screenshots go to results/screenshots/console-*.png.
 """
@@ -18,22 +11,14 @@ Screenshots go to results/screenshots/console-*.png.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, List
+from typing import Any, Awaitable, Callable, List
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from tests.support.handoff_service import PASSWORD, AgentClient, Visitor, add_agent, handoff_service
-from tests.support.processes import free_port
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CONSOLE_INDEX = REPO_ROOT / "build" / "widget" / "console" / "index.html"
-SCREENSHOTS = REPO_ROOT / "results" / "screenshots"
-TIMEOUT = 15.0
+from tests.support import console
+from tests.support.console import SCREENSHOTS, log_in, pane_of, shot  # noqa: F401 (imported from here too)
 
 WAITING = "হ্যালো, কেউ আছেন?"
 BENGALI = "আমার অর্ডার NS2650391 এখনও আসেনি, কোথায় আছে?"
@@ -44,86 +29,7 @@ CONTACT = "visitor@example.com"
 CLOSE_NOTE = "Order located; courier delivers tomorrow."
 
 
-# --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium and fonts-noto-core)")
-    if not CONSOLE_INDEX.exists():
-        pytest.fail(f"{CONSOLE_INDEX} is missing: run `make widget` (builds the agent console)")
-    return CHROMIUM
-
-
-@pytest.fixture
-def handoff_server(redis_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    """One service process on an empty Redis, with agents asha (bn, en) and ravi (en)."""
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"  # no Rasa, no translator
-    service = handoff_service("handoff-console", port, redis_url, nowhere, nowhere, tmp_path)
-    add_agent(redis_url, "asha", languages="bn,en", capacity=3, display_name="Asha")
-    add_agent(redis_url, "ravi", languages="en", capacity=3, display_name="Ravi")
-    service.start()
-    try:
-        yield SimpleNamespace(
-            base_url=f"http://127.0.0.1:{port}", agent_username="asha", agent_password=PASSWORD
-        )
-    finally:
-        service.stop()
-
-
-@pytest_asyncio.fixture
-async def clients(handoff_server: SimpleNamespace) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
-    """`await clients("visitor", auth)` or `await clients("agent", username)`; all disconnected after."""
-    opened: List[Any] = []
-
-    async def make(kind: str, arg: Any = None) -> Any:
-        if kind == "visitor":
-            client = await Visitor(handoff_server.base_url).connect(arg or {})
-            await client.wait_for("session")
-        else:
-            client = await AgentClient.logged_in(handoff_server.base_url, arg)
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        if client.sio.connected:
-            await client.disconnect()
-
-
-@pytest_asyncio.fixture
-async def page(chromium: Path) -> AsyncIterator[Page]:
-    """A headless Chromium page; fails the test if the page opened a dialog or threw."""
-    dialogs: List[str] = []
-    errors: List[str] = []
-
-    async def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(chromium), headless=True)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900}, locale="en-GB")
-            page.on("dialog", on_dialog)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.set_default_timeout(TIMEOUT * 1000)
-            expect.set_options(timeout=TIMEOUT * 1000)
-            yield page
-        finally:
-            await browser.close()
-    assert dialogs == [], f"the page opened dialogs (did a message run script?): {dialogs}"
-    assert errors == [], f"errors in the page: {errors}"
-
-
 # --- helpers --------------------------------------------------------------------------------
-
-
-async def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
 
 
 async def fonts_for(page: Page, selector: str) -> List[str]:
@@ -148,18 +54,6 @@ async def escalate(clients: Callable[..., Awaitable[Any]], **auth: Any) -> tuple
     ack = await visitor.call("request_human", {})
     assert ack["ok"] and ack["state"] == "queued", ack
     return visitor, ack["conversation_id"]
-
-
-async def log_in(page: Page, server: SimpleNamespace, username: str) -> None:
-    await page.goto(f"{server.base_url}/console/")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(server.agent_password)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.locator(".nc-connection")).to_have_text("online")
-
-
-def pane_of(page: Page, cid: str) -> Locator:
-    return page.locator(f'.nc-pane[data-conversation-id="{cid}"]')
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -390,3 +284,13 @@ async def test_agent_console_two_chats_at_once_transfer_and_hand_back(
     await pane_of(page, second_cid).get_by_role("button", name="Dismiss").click()
     await expect(tabs).to_have_count(0)
     await expect(page.get_by_text("Claim a chat from the queue to start.")).to_be_visible()
+
+
+# The fixtures are in tests/support/console.py (the conftests import them); modules that imported
+# them from here still find them.
+chromium, clients, handoff_server, page = (
+    console.chromium,
+    console.clients,
+    console.handoff_server,
+    console.page,
+)

@@ -17,15 +17,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.handoff.test_console_browser import (  # noqa: F401 (fixtures)
-    chromium,
-    clients,
-    handoff_server,
-    log_in,
-    page,
-    pane_of,
-    shot,
-)
+from tests.support.console import log_in, pane_of, shot
 
 TAPPED = "একজন মানুষের সাথে কথা বলুন"  # the button's title in Bengali (data/handoff/messages.yml)
 FIRST = "আমার অর্ডার NS2650391 কোথায়?"
@@ -46,7 +38,7 @@ async def tapped_escalation(visitor: Any) -> str:
     return ack["conversation_id"]
 
 
-async def claimed(page: Page, server: SimpleNamespace, cid: str) -> Any:  # noqa: F811
+async def claimed(page: Page, server: SimpleNamespace, cid: str) -> Any:
     await log_in(page, server, "asha")
     await (
         page.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
@@ -60,9 +52,9 @@ async def claimed(page: Page, server: SimpleNamespace, cid: str) -> Any:  # noqa
 
 @pytest.mark.asyncio
 async def test_agents_read_what_the_visitor_tapped(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "bn"})
     cid = await tapped_escalation(visitor)
@@ -84,9 +76,9 @@ async def test_agents_read_what_the_visitor_tapped(
 
 @pytest.mark.asyncio
 async def test_the_prechat_name_and_email_reach_the_agent(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     info = {"name": "Rahim Uddin", "email": "rahim@example.com"}
     visitor = await clients("visitor", {"language": "bn", "visitor_info": info})
@@ -100,9 +92,9 @@ async def test_the_prechat_name_and_email_reach_the_agent(
 
 @pytest.mark.asyncio
 async def test_the_queue_history_follows_the_waiting_chat(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "bn"})
     cid = await tapped_escalation(visitor)
@@ -130,9 +122,9 @@ async def test_the_queue_history_follows_the_waiting_chat(
 
 @pytest.mark.asyncio
 async def test_transfer_warns_about_the_language_and_the_tab_says_transferred(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     ravi = await clients("agent", "ravi")  # English only
     visitor = await clients("visitor", {"language": "bn"})
@@ -150,9 +142,9 @@ async def test_transfer_warns_about_the_language_and_the_tab_says_transferred(
 
 @pytest.mark.asyncio
 async def test_the_console_is_usable_at_phone_width(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "bn"})
     cid = await tapped_escalation(visitor)
@@ -177,9 +169,9 @@ async def test_the_console_is_usable_at_phone_width(
 
 @pytest.mark.asyncio
 async def test_the_visitors_rating_reaches_the_agent_who_closed_the_chat(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "en"})
     cid = (await visitor.call("request_human", {}))["conversation_id"]
@@ -199,9 +191,9 @@ async def test_the_visitors_rating_reaches_the_agent_who_closed_the_chat(
 
 @pytest.mark.asyncio
 async def test_an_internal_note_stays_with_the_agents(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "en"})
     cid = (await visitor.call("request_human", {}))["conversation_id"]
@@ -223,9 +215,9 @@ async def test_an_internal_note_stays_with_the_agents(
 
 @pytest.mark.asyncio
 async def test_offline_messages_are_work_items(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "bn"})
     await visitor.call("request_human", {})
@@ -259,9 +251,9 @@ async def test_offline_messages_are_work_items(
 
 @pytest.mark.asyncio
 async def test_keyboard_shortcuts_and_the_slash_canned_reply(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     first_visitor = await clients("visitor", {"language": "en"})
     first = (await first_visitor.call("request_human", {}))["conversation_id"]
@@ -304,9 +296,9 @@ async def test_keyboard_shortcuts_and_the_slash_canned_reply(
 
 @pytest.mark.asyncio
 async def test_the_supervisor_sees_live_chats_and_agents_and_takes_one_over(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
     redis_url: str,
 ) -> None:
     from tests.support.handoff_service import add_agent
@@ -339,9 +331,9 @@ async def test_the_supervisor_sees_live_chats_and_agents_and_takes_one_over(
 
 @pytest.mark.asyncio
 async def test_an_admin_manages_canned_replies_and_agents_get_them_at_once(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
     redis_url: str,
 ) -> None:
     from tests.support.handoff_service import add_agent

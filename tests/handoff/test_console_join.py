@@ -13,15 +13,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.handoff.test_console_browser import (  # noqa: F401 (fixtures)
-    chromium,
-    clients,
-    handoff_server,
-    log_in,
-    page,
-    pane_of,
-    shot,
-)
+from tests.support.console import log_in, pane_of, shot
 from tests.support.handoff_service import add_agent
 
 ASKED = "My parcel NS2650391 says delivered but it is not here."
@@ -32,9 +24,9 @@ THANKS = "Thank you both!"
 
 @pytest.mark.asyncio
 async def test_an_admin_joins_a_chat_writes_into_it_and_leaves(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
     redis_url: str,
 ) -> None:
     add_agent(redis_url, "boss", languages="en", role="admin", display_name="Boss")

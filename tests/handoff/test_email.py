@@ -19,15 +19,7 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 from playwright.async_api import Page, expect
 
-from tests.handoff.test_console_browser import (  # noqa: F401 (fixtures)
-    chromium,
-    clients,
-    handoff_server,
-    log_in,
-    page,
-    shot,
-)
-from tests.support.handoff_service import PASSWORD, AgentClient, Visitor, add_agent, handoff_service
+from tests.support.console import connector, console_service, log_in, shot
 from tests.support.processes import free_port
 
 QUESTION = "Please email me about order NS2650391, it has not arrived."
@@ -66,36 +58,17 @@ def inbox() -> Iterator[SimpleNamespace]:
 
 @pytest.fixture
 def mail_server(redis_url: str, tmp_path: Any, inbox: SimpleNamespace) -> Iterator[SimpleNamespace]:
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"  # no Rasa, no translator
-    service = handoff_service(
-        "handoff-email", port, redis_url, nowhere, nowhere, tmp_path, SMTP_URL=inbox.url
-    )
-    add_agent(redis_url, "asha", languages="bn,en", capacity=3, display_name="Asha")
-    service.start()
-    try:
-        yield SimpleNamespace(base_url=f"http://127.0.0.1:{port}", agent_password=PASSWORD)
-    finally:
-        service.stop()
+    with console_service(
+        "handoff-email", redis_url, tmp_path, (("asha", "bn,en"),), SMTP_URL=inbox.url
+    ) as server:
+        yield server
 
 
 @pytest_asyncio.fixture
 async def connect(mail_server: SimpleNamespace) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
-    opened: List[Any] = []
-
-    async def make(kind: str, arg: Any = None) -> Any:
-        if kind == "visitor":
-            client = await Visitor(mail_server.base_url).connect(arg or {})
-            await client.wait_for("session")
-        else:
-            client = await AgentClient.logged_in(mail_server.base_url, arg)
-        opened.append(client)
-        return client
-
+    make = connector(mail_server.base_url)
     yield make
-    for client in opened:
-        if client.sio.connected:
-            await client.disconnect()
+    await make.close()
 
 
 def text_of(message: Message) -> str:
@@ -107,7 +80,7 @@ async def test_an_agent_answers_an_offline_message_by_email(
     mail_server: SimpleNamespace,
     inbox: SimpleNamespace,
     connect: Callable[..., Awaitable[Any]],
-    page: Page,  # noqa: F811
+    page: Page,
 ) -> None:
     visitor = await connect("visitor", {"language": "en"})
     await visitor.call("request_human", {})
@@ -136,7 +109,7 @@ async def test_a_visitor_gets_the_transcript_by_email_without_agents_notes(
     mail_server: SimpleNamespace,
     inbox: SimpleNamespace,
     connect: Callable[..., Awaitable[Any]],
-    page: Page,  # noqa: F811
+    page: Page,
 ) -> None:
     options = {"prechat": "name,email", "title": "Nimbus Store help", "page": f"{mail_server.base_url}/demo/"}
     await page.goto(f"{mail_server.base_url}/widget/#{quote(json.dumps(options))}")
@@ -174,9 +147,9 @@ async def test_a_visitor_gets_the_transcript_by_email_without_agents_notes(
 
 @pytest.mark.asyncio
 async def test_without_smtp_the_console_and_the_widget_say_email_is_not_set_up(
-    handoff_server: SimpleNamespace,  # noqa: F811
-    clients: Callable[..., Awaitable[Any]],  # noqa: F811
-    page: Page,  # noqa: F811
+    handoff_server: SimpleNamespace,
+    clients: Callable[..., Awaitable[Any]],
+    page: Page,
 ) -> None:
     visitor = await clients("visitor", {"language": "en"})
     await visitor.call("request_human", {})

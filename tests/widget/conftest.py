@@ -6,8 +6,9 @@ trained model and one handoff service process serving the built widget (/widget/
 host page (/demo/). Agents: asha (bn, en), meera (ml, en), ravi (en). The pattern is the one of
 tests/handoff/test_service.py.
 
-`browser` (per test): Debian's Chromium (`/usr/bin/chromium`, headless) driven by Playwright; the
-tests fail, never skip, without it or without the built widget (`make browser`, `make widget`).
+`browser` (per test): Debian's Chromium (`/usr/bin/chromium`, headless) driven by Playwright, as for
+the console (tests/support/console.py); the tests fail, never skip, without it or without the built
+widget (`make browser`, `make widget`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
+from tests.support.console import require_chromium
 from tests.support.handoff_service import running_stack
 from tests.support.processes import MODEL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 BUILD = REPO_ROOT / "build" / "widget"
 
 
@@ -47,10 +48,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium and fonts-noto-core)")
+    chromium = require_chromium()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = await pw.chromium.launch(executable_path=str(chromium), headless=True)
         try:
             yield browser
         finally:

@@ -22,6 +22,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, FrameLocator, Page, expect
 
 from bot.content import load_content
+from tests.support.console import DESKTOP as CONSOLE_DESKTOP
+from tests.support.console import log_in, pane_of
 from tests.support.handoff_service import AgentClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -555,11 +557,9 @@ async def test_agent_in_the_console_answers_a_visitor_in_the_widget(
     """The issue's scenario end to end with two browser contexts: a Malayalam visitor on the demo
     page asks for a person; Meera logs into the console, reads the chat, claims it and replies; the
     visitor sees her name and reply; Meera closes it; the visitor rates it."""
-    from tests.support.handoff_service import PASSWORD
-
     base = stack["url"]
     visit = await Visit.start(browser, base)
-    console_context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    console_context = await browser.new_context(viewport=CONSOLE_DESKTOP, locale="en-GB")
     console_context.set_default_timeout(TIMEOUT * 1000)
     console = await console_context.new_page()
     try:
@@ -570,16 +570,13 @@ async def test_agent_in_the_console_answers_a_visitor_in_the_widget(
         await visit.say(example("request_human", "ml"))
         cid = (await visit.saved())["conversationId"]
 
-        await console.goto(f"{base}/console/")
-        await console.get_by_label("Username").fill("meera")
-        await console.get_by_label("Password").fill(PASSWORD)
-        await console.get_by_role("button", name="Log in").click()
+        await log_in(console, base, "meera")
         entry = console.locator(f'.nc-queue-item[data-conversation-id="{cid}"]')
         await expect(entry.locator(".nc-badge")).to_have_text("ml")
         await entry.get_by_role("button", name="History").click()
         await expect(entry.get_by_role("list", name="History")).to_contain_text(example("order_status", "ml"))
         await entry.get_by_role("button", name="Claim").click()
-        pane = console.locator(f'.nc-pane[data-conversation-id="{cid}"]')
+        pane = pane_of(console, cid)
         await expect(pane).to_contain_text(example("request_human", "ml"))
 
         await expect(chat.locator(".nw-status")).to_contain_text("Meera")
