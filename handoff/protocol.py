@@ -108,6 +108,18 @@ def _text(payload: Dict[str, Any], name: str = "text", limit: int = MAX_TEXT_CHA
     return text.strip()
 
 
+def _optional_text(payload: Dict[str, Any], name: str, limit: int) -> str:
+    """A string that may be absent, null or empty (then ""), at most `limit` characters, stripped."""
+    value = payload.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProtocolError("bad_request", f"`{name}` must be a string")
+    if len(value) > limit:
+        raise ProtocolError("too_long", f"`{name}` is longer than {limit} characters")
+    return value.strip()
+
+
 def _client_id(payload: Dict[str, Any]) -> str:
     client_id = payload.get("client_id")
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
@@ -237,14 +249,11 @@ class Close:
     @classmethod
     def parse(cls, payload: Any, codes: frozenset = RESOLUTION_CODES) -> Close:
         body = _object(payload, "{conversation_id, resolution, note?}")
-        resolution, note = body.get("resolution"), body.get("note") or ""
+        resolution = body.get("resolution")
         if resolution not in codes:
             raise ProtocolError("bad_request", f"`resolution` must be one of {', '.join(sorted(codes))}")
-        if not isinstance(note, str):
-            raise ProtocolError("bad_request", "`note` must be a string")
-        if len(note) > MAX_NOTE_CHARS:
-            raise ProtocolError("too_long", f"`note` is longer than {MAX_NOTE_CHARS} characters")
-        return cls(conversation_ref(body), resolution, note.strip())
+        note = _optional_text(body, "note", MAX_NOTE_CHARS)
+        return cls(conversation_ref(body), resolution, note)
 
 
 def visitor_info(payload: Any) -> Dict[str, str]:
@@ -252,14 +261,8 @@ def visitor_info(payload: Any) -> Dict[str, str]:
     body = _object(payload, "{name?, email?, phone?}")
     info = {}
     for name in VISITOR_INFO_FIELDS:
-        value = body.get(name)
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str):
-            raise ProtocolError("bad_request", f"`{name}` must be a string")
-        if len(value) > MAX_INFO_CHARS:
-            raise ProtocolError("too_long", f"`{name}` is longer than {MAX_INFO_CHARS} characters")
-        info[name] = value.strip()
+        if body.get(name) not in (None, ""):
+            info[name] = _optional_text(body, name, MAX_INFO_CHARS)
     return info
 
 
@@ -272,16 +275,13 @@ class Rating:
     @classmethod
     def parse(cls, payload: Any) -> Rating:
         body = _object(payload, "{score, comment?, resolved?}")
-        score, comment, resolved = body.get("score"), body.get("comment") or "", body.get("resolved")
+        score, resolved = body.get("score"), body.get("resolved")
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise ProtocolError("bad_request", "`score` must be a whole number from 1 to 5")
-        if not isinstance(comment, str):
-            raise ProtocolError("bad_request", "`comment` must be a string")
-        if len(comment) > MAX_NOTE_CHARS:
-            raise ProtocolError("too_long", f"`comment` is longer than {MAX_NOTE_CHARS} characters")
+        comment = _optional_text(body, "comment", MAX_NOTE_CHARS)
         if resolved is not None and not isinstance(resolved, bool):
             raise ProtocolError("bad_request", "`resolved` must be true, false or absent")
-        return cls(score, comment.strip(), resolved)
+        return cls(score, comment, resolved)
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ class VisitorMessage:
 
     @classmethod
     def parse(cls, payload: Any) -> VisitorMessage:
-        if not isinstance(payload, dict):
+        if payload is None:  # _object takes a missing payload as {}; a message needs one
             raise ProtocolError("bad_request", "expected an object {text, client_id}")
         body = _object(payload, "{text, client_id}")
         client_id = _client_id(body)

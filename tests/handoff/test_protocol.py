@@ -146,3 +146,34 @@ def test_every_error_code_and_event_is_documented():
         assert f"`{event}`" in DOC, f"event {event!r} is not in docs/protocol.md"
     assert f"at most {protocol.MAX_TEXT_CHARS} characters" in DOC
     assert f"at most {protocol.MAX_PAYLOAD_BYTES // 1024} KiB" in DOC
+
+
+@pytest.mark.parametrize(
+    "parse, field, limit",
+    [
+        (
+            lambda b: protocol.Close.parse(
+                {"conversation_id": "c_0123456789abcdef", "resolution": "resolved", **b}
+            ),
+            "note",
+            2000,
+        ),
+        (lambda b: protocol.Rating.parse({"score": 4, **b}), "comment", 2000),
+        (protocol.visitor_info, "name", 200),
+    ],
+)
+def test_optional_texts_are_checked_alike(parse, field, limit):
+    """Close's note, a rating's comment and the pre-chat fields: absent or null is fine, a string is
+    stripped, anything else (even 0 or false) is bad_request, over the limit too_long."""
+    parse({})
+    parse({field: None})
+    assert " x " not in str(parse({field: " x "}))
+    for bad, code in (
+        (0, "bad_request"),
+        (False, "bad_request"),
+        ([], "bad_request"),
+        ("x" * (limit + 1), "too_long"),
+    ):
+        with pytest.raises(ProtocolError) as error:
+            parse({field: bad})
+        assert error.value.code == code, (field, bad)
