@@ -19,16 +19,16 @@ import { ConversationPane } from './view-pane.js';
 import { queueView } from './view-queue.js';
 import { statusView } from './view-status.js';
 import { supervisorView } from './view-supervisor.js';
+import { visitorTyping } from './typing.js';
 import { cannedAdminView } from './view-canned-admin.js';
 
 const QUEUE_REFRESH_MS = 5000;
-const VISITOR_TYPING_TIMEOUT_MS = 8000;
 
 const store = new Store();
 let socket = null;
 let timers = [];
 const cannedCache = new Map();
-const typingTimers = new Map();
+const typingIndicator = visitorTyping(store);
 const claiming = new Set(); // my own claims in flight: their `conversation` event is no transfer
 const alerts = new Alerts({ storage: window.localStorage, baseTitle: document.title || 'Nimbus agent console' });
 
@@ -199,7 +199,7 @@ const handlers = {
       alerts.alert('message', `${visitorName(conv.packet)}: ${message.text}`, conv.id);
     }
     store.addMessage(message);
-    if (message && message.sender === 'visitor') clearVisitorTyping(message.conversation_id);
+    if (message && message.sender === 'visitor') typingIndicator.clear(message.conversation_id);
   },
   conversation(packet) {
     if (!packet || (!store.get(packet.conversation_id) && packet.state !== 'assigned')) return; // dismissed
@@ -216,15 +216,7 @@ const handlers = {
     store.setEnded(payload.conversation_id, payload.reason, state ? { state } : null);
   },
   typing(payload) {
-    if (!payload || !payload.conversation_id) return;
-    store.setVisitorTyping(payload.conversation_id, Boolean(payload.typing));
-    clearTimeout(typingTimers.get(payload.conversation_id));
-    if (payload.typing) {
-      typingTimers.set(
-        payload.conversation_id,
-        setTimeout(() => clearVisitorTyping(payload.conversation_id), VISITOR_TYPING_TIMEOUT_MS),
-      );
-    }
+    typingIndicator.onTyping(payload);
   },
   error(payload) {
     notice(`Service error: ${(payload && (payload.message || payload.code)) || 'unknown'}`);
@@ -238,12 +230,6 @@ const handlers = {
     showLogin('Your session has expired: log in again.');
   },
 };
-
-function clearVisitorTyping(id) {
-  clearTimeout(typingTimers.get(id));
-  typingTimers.delete(id);
-  store.setVisitorTyping(id, false);
-}
 
 // --- layout -----------------------------------------------------------------
 
@@ -375,8 +361,7 @@ function stop() {
   if (socket) socket.close();
   socket = null;
   cannedCache.clear();
-  for (const timer of typingTimers.values()) clearTimeout(timer);
-  typingTimers.clear();
+  typingIndicator.reset();
   store.reset();
   work.onStop();
   for (const pane of panes.values()) pane.node.remove();
