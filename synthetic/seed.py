@@ -41,13 +41,18 @@ TEXTS = {
 }
 
 
-FIRST = {
-    "en": ("Anita", "Rahul", "Priya", "Arjun", "Sneha", "Vikram"),
-    "bn": ("রিনা", "সুমন", "তানিয়া", "অমিত"),
-    "ml": ("അനു", "രാഹുൽ", "ലക്ഷ്മി", "അജയ്"),
+FIRST = {  # (as written in the language's script, as in an email address)
+    "en": (
+        ("Anita", "anita"),
+        ("Rahul", "rahul"),
+        ("Priya", "priya"),
+        ("Arjun", "arjun"),
+        ("Sneha", "sneha"),
+    ),
+    "bn": (("রিনা", "rina"), ("সুমন", "suman"), ("তানিয়া", "tania"), ("অমিত", "amit")),
+    "ml": (("അനു", "anu"), ("രാഹുൽ", "rahul"), ("ലക്ഷ്മി", "lakshmi"), ("അജയ്", "ajay")),
 }
 LAST = {"en": ("Sharma", "Iyer", "Khan", "Nair"), "bn": ("দাস", "সেন", "বসু"), "ml": ("മേനോൻ", "നായർ")}
-LATIN = ("anita", "rahul", "priya", "arjun", "sneha", "vikram")
 
 
 def prechat(customer: int, lang: str) -> Optional[Dict[str, str]]:
@@ -55,9 +60,9 @@ def prechat(customer: int, lang: str) -> Optional[Dict[str, str]]:
     customer number alone, so the month's random draws are the same with or without it)."""
     if customer % 2:
         return None
-    first, last = FIRST[lang], LAST[lang]
-    name = f"{first[customer % len(first)]} {last[customer // 7 % len(last)]}"
-    return {"name": name, "email": f"{LATIN[customer % len(LATIN)]}.{customer}@example.com"}
+    first, latin = FIRST[lang][customer % len(FIRST[lang])]
+    name = f"{first} {LAST[lang][customer // 7 % len(LAST[lang])]}"
+    return {"name": name, "email": f"{latin}.{customer}@example.com"}
 
 
 def topics() -> List[str]:
