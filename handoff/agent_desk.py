@@ -58,6 +58,8 @@ class AgentDesk(SupervisorTools):
             conv = await self.store.get(cid)
             if conv and conv.state is State.ASSIGNED:
                 conversations.append(await self.packets.packet(conv, agent))
+        for conv in await self.joined_chats(agent):  # an admin's joined chats (supervision.py)
+            conversations.append(await self.packets.packet(conv, agent))
         return {
             "agent": agent.to_wire(),
             "conversations": conversations,

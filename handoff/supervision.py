@@ -18,7 +18,7 @@ from handoff.canned import CannedEdits
 from handoff.joining import joined
 from handoff.protocol import ProtocolError
 from handoff.state import State
-from handoff.store import Conflict
+from handoff.store import Conflict, LiveConversation
 from handoff.transitions import Receiver
 
 MAX_LIVE = 500  # conversations listed at most
@@ -80,6 +80,20 @@ class SupervisorTools:
         await self.transcript.system(conv, "transferred", agent=agent.display_name)
         await self._announce_assignment(conv, agent)
         return p.ok_ack()
+
+    async def joined_chats(self, agent: Agent) -> List[LiveConversation]:
+        """The assigned chats an admin has joined (for `agent_session`: a reload keeps them)."""
+        if agent.role != "admin":
+            return []
+        cids: List[str] = []
+        for other in await self.users.list():
+            if other.username != agent.username:
+                cids.extend(await self.store.agent_chats(other.username))
+        return [
+            conv
+            for conv in await self.store.get_many(cids[:MAX_LIVE])
+            if conv is not None and conv.state is State.ASSIGNED and agent.username in joined(conv)
+        ]
 
     async def join_chat(self, agent: Agent, cid: str) -> Dict[str, Any]:
         """Read an assigned chat live and write into it; its agent keeps it. Returns the packet."""

@@ -66,6 +66,11 @@ async def test_an_admin_joins_a_chat_writes_into_it_and_leaves(
     await expect(transcript).to_contain_text("Thanks, Boss.")
     await shot(page, "joined-chat")
 
+    # A reload keeps the joined chat.
+    await page.reload()
+    await expect(page.locator(".nc-connection")).to_have_text("online")
+    await expect(pane_of(page, cid).get_by_role("log", name="Transcript")).to_contain_text(FROM_BOSS)
+
     # Leave: the pane goes, the row offers Join again, the admin can no longer write.
     await page.get_by_role("button", name="Supervisor").click()
     await expect(row).to_contain_text("(+ boss)")

@@ -77,6 +77,10 @@ async def test_an_admin_joins_a_chat_writes_alongside_its_agent_and_leaves(live)
     await boss.wait_for("message", lambda m: m["text"] == "Thank you both")
     assert (await asha.reply(cid, "Asha again"))["ok"]
     await boss.wait_for("message", lambda m: m["text"] == "Asha again")
+    # another tab of the admin (or a reload) has the joined chat in its session
+    again = await live.agent("boss", "en", role="admin")
+    session = again.received("agent_session")[0]
+    assert [c["conversation_id"] for c in session["conversations"]] == [cid]
     # the chat is still asha's: she replies, transfers, closes; the admin cannot hand it back
     assert (await boss.call("handback", {"conversation_id": cid}))["error"]["code"] == "forbidden"
 
@@ -87,6 +91,8 @@ async def test_an_admin_joins_a_chat_writes_alongside_its_agent_and_leaves(live)
     assert after["error"]["code"] == "forbidden"
     view = {c["conversation_id"]: c for c in (await boss.call("supervise"))["conversations"]}
     assert view[cid]["joined"] == []
+    after_leaving = await live.agent("boss", "en", role="admin")
+    assert after_leaving.received("agent_session")[0]["conversations"] == []
 
     # joined again, the agent closes: the admin is told as the agent is
     assert (await boss.call("join_chat", {"conversation_id": cid}))["ok"]
