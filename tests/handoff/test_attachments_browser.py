@@ -26,11 +26,10 @@ from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.handoff.test_attachment_checks import pdf_bytes
-from tests.support.handoff_service import PASSWORD, add_agent, handoff_service, login
-from tests.support.processes import free_port
+from tests.support.console import console_service, log_in
+from tests.support.handoff_service import login
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 BUILD = REPO_ROOT / "build" / "widget"
 SCREENSHOTS = REPO_ROOT / "results" / "screenshots"
 TITLE = "Nimbus Store help"
@@ -57,31 +56,18 @@ def box_photo() -> bytes:
 
 @pytest.fixture
 def server(redis_url: str, tmp_path: Path) -> Any:
-    for built in (
-        BUILD / "widget" / "index.html",
-        BUILD / "demo" / "index.html",
-        BUILD / "console" / "index.html",
-    ):
+    for built in (BUILD / "widget" / "index.html", BUILD / "demo" / "index.html"):
         if not built.exists():
             pytest.fail(f"{built} is missing: run `make widget`")
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
-    port = free_port()
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    service = handoff_service("attach", port, redis_url, nowhere, nowhere, tmp_path)
-    add_agent(redis_url, "asha", languages="bn,en", capacity=3, display_name="Asha")
-    add_agent(redis_url, "boss", languages="en", role="admin", display_name="Boss")
-    service.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{port}", "files": tmp_path / "attach-data" / "attachments"}
-    finally:
-        service.stop()
+    agents = (("asha", "bn,en"), ("boss", "en", "admin"))
+    with console_service("attach", redis_url, tmp_path, agents) as console:
+        yield {"url": console.base_url, "files": tmp_path / "attach-data" / "attachments"}
 
 
 @pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = await pw.chromium.launch(executable_path=str(chromium), headless=True)
         try:
             yield browser
         finally:
@@ -138,11 +124,7 @@ async def test_an_attachment_through_upload_download_and_erasure(server: Any, br
 
     # The agent is online in the console.
     agent = await new_page(browser, {"width": 1400, "height": 900}, errors)
-    await agent.goto(f"{base}/console/")
-    await agent.get_by_label("Username").fill("asha")
-    await agent.get_by_label("Password").fill(PASSWORD)
-    await agent.get_by_role("button", name="Log in").click()
-    await expect(agent.locator(".nc-connection")).to_have_text("online")
+    await log_in(agent, base, "asha")
 
     # The visitor (Bengali UI) asks for a person, then sends a photo and a PDF with the paperclip.
     visitor = await new_page(browser, DESKTOP, errors, locale="bn-BD")
