@@ -109,15 +109,13 @@ def _sql_scope(session: Session, customer: str, vids: Set[str]) -> Tuple[Set[str
         )
     )
     wanted = contact_key(customer)
-    if wanted:  # the pre-chat form's email or phone, as the SQL log holds it (visitors)
+    if wanted:  # the pre-chat form's email or phone (visitors), then the offline form's contact
+        contact = or_(Visitor.email.is_not(None), Visitor.phone.is_not(None))
         for vid, email, phone in session.execute(
-            select(Visitor.id, Visitor.email, Visitor.phone).where(
-                or_(Visitor.email.is_not(None), Visitor.phone.is_not(None))
-            )
+            select(Visitor.id, Visitor.email, Visitor.phone).where(contact)
         ):
             if matches(wanted, json.dumps({"email": email, "phone": phone})):
                 vids.add(vid)
-    if wanted:  # the offline form's contact
         for cid, vid, offline in session.execute(
             select(Conversation.id, Conversation.visitor_id, Conversation.offline).where(
                 Conversation.offline.is_not(None)
