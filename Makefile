@@ -32,7 +32,7 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff synthetic tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-nlu-select bench-banking77 translation-model clean migrate report seed
+.PHONY: help setup lock-hashes run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-nlu-select bench-banking77 translation-model clean migrate report seed
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -44,18 +44,28 @@ $(RASA_VENV)/.installed: requirements/rasa.lock requirements/pip-check-known.txt
 	$(PYTHON) -m venv $(RASA_VENV)
 	# Rasa 3.6 declares Requires-Python <3.11 but runs on 3.11: install the
 	# pinned, known-good set without the resolver (see docs/dependencies.md).
-	$(RASA_PY) -m pip install --quiet --no-deps --ignore-requires-python -r requirements/rasa.lock
+	$(RASA_PY) -m pip install --quiet --no-deps --require-hashes --ignore-requires-python -r requirements/rasa.lock
 	$(PYTHON) scripts/pip_check.py $(RASA_VENV)
 	touch $@
 
 $(SVC_VENV)/.installed: requirements/svc.lock requirements/pip-check-known.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(PYTHON) -m venv $(SVC_VENV)
-	$(SVC_PY) -m pip install --quiet --no-deps -r requirements/svc.lock
+	$(SVC_PY) -m pip install --quiet --no-deps --require-hashes -r requirements/svc.lock
 	$(PYTHON) scripts/pip_check.py $(SVC_VENV)
 	touch $@
 
 setup: $(RASA_VENV)/.installed $(SVC_VENV)/.installed ## Create both Python environments from the lock files
+
+TOOLS_VENV := .venvs/tools
+LOCKS := requirements/rasa.lock requirements/svc.lock requirements/tools.lock
+
+lock-hashes: ## After changing a pin in requirements/*.lock: write every file's sha256 hashes from PyPI (hashin)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements/tools.lock
+	for lock in $(LOCKS); do \
+		$(TOOLS_VENV)/bin/hashin -r $$lock $$(grep -E '^[A-Za-z0-9_.-]+==' $$lock | cut -d' ' -f1) || exit 1; \
+	done
 
 # --- content and model ----------------------------------------------------
 
