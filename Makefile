@@ -64,7 +64,7 @@ lock-hashes: ## After changing a pin in requirements/*.lock: write every file's 
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements/tools.lock
 	for lock in $(LOCKS); do \
-		$(TOOLS_VENV)/bin/hashin -r $$lock $$(grep -E '^[A-Za-z0-9_.-]+==' $$lock | cut -d' ' -f1) || exit 1; \
+		$(TOOLS_VENV)/bin/hashin -r $$lock $$(grep -E '^[A-Za-z0-9_.-]+==[^+ ]+( |$$)' $$lock | cut -d' ' -f1) || exit 1; \
 	done
 
 # --- content and model ----------------------------------------------------
