@@ -8,7 +8,9 @@ sweeper lock (handoff/presence.py) also, every `sweep_interval` seconds:
 - marks abandoned (`abandon`) a queued conversation whose visitor has had no socket for
   `queue_abandon` seconds (each process stamps its visitors' sockets into `visitors:seen`);
 - sends queue views and waiting visitors' statuses that changed (as wait times pass the routing
-  threshold).
+  threshold);
+- re-drives bot turns whose process died, and clears the Rasa trackers still queued for erasure
+  (handoff/tracker_erasure.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
-from handoff import keyspace
+from handoff import keyspace, tracker_erasure
 from handoff.agents import Agent, UserStore
 from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
@@ -174,6 +176,7 @@ class Sweeper:
             await self.abandon_queued()
             if self.bot is not None:
                 await self.bot.redrive(older_than=self.bot.rasa.timeout + 10)
+                await tracker_erasure.retry_due(self.store.redis, self.bot.rasa.clear_tracker)
             await self.end_idle_bot_conversations()
             await self.waiting.announce(force=False)
 
