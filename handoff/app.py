@@ -93,7 +93,7 @@ def create_app(
     sio.register_namespace(
         ChatNamespace(service, signer, settings.identity_secret, quotas, settings.forwarded_for)
     )
-    sio.register_namespace(AgentNamespace(service, signer))
+    sio.register_namespace(AgentNamespace(service, signer, quotas))
     auth = HttpAuth(signer, service.users)
 
     app = Sanic(name)
