@@ -19,8 +19,11 @@ process with its data in `data_dir`:
 
 The server runs in its own session, so a Ctrl-C meant for the service does not
 reach it directly: `stop()` shuts it down (SIGTERM: redis flushes and fsyncs
-the append-only file). If the owning process dies without stopping it, the
-server keeps running and the next start simply reuses it.
+the append-only file). The starting process is its owner (`redis.owner` holds
+its pid). If the owner dies without stopping it (SIGKILL), the server keeps
+running; the next process that attaches adopts it (becomes the owner) and so
+stops it on its own exit: after a supervisor restarted a killed service,
+Ctrl-C still stops Redis.
 
 `python -m handoff.embedded_redis --data-dir var/handoff` runs it in the
 foreground until SIGTERM or SIGINT and prints its URL.
@@ -51,6 +54,7 @@ CONFIG_NAME = "redis.conf"
 PID_NAME = "redis.pid"
 LOG_NAME = "redis.log"
 LOCK_NAME = "redis.lock"
+OWNER_NAME = "redis.owner"
 # sun_path holds 108 bytes on Linux and 104 on macOS, including the final NUL;
 # stay under the smaller one so a data directory that works here works there.
 MAX_SOCKET_PATH_BYTES = 103
@@ -135,6 +139,7 @@ class EmbeddedRedis:
         self.executable = executable
         self.startup_timeout = startup_timeout
         self.started_here = False
+        self.adopted = False  # attached to a server whose owner had died: stopped by `stop()` too
         self._process: Optional[subprocess.Popen[bytes]] = None
         if len(os.fsencode(str(self.socket_path))) > MAX_SOCKET_PATH_BYTES:
             raise ValueError(
@@ -190,6 +195,9 @@ class EmbeddedRedis:
                 state = _READY
             if state == _READY:
                 self.started_here = False
+                self.adopted = self._owner_gone()
+                if self.adopted:
+                    self._write_owner()
                 return self.url
             pid = self.pid
             if pid is not None and _pid_is_redis(pid):
@@ -204,6 +212,7 @@ class EmbeddedRedis:
                 self._terminate()
                 raise
             self.started_here = True
+            self._write_owner()
         return self.url
 
     def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
@@ -215,6 +224,9 @@ class EmbeddedRedis:
         """
         if self._process is not None:
             self._terminate(timeout)
+        elif self.adopted:
+            self.adopted = False
+            self._terminate_adopted(timeout)
 
     def is_running(self) -> bool:
         """Whether the server is up: our child is alive, or a reused one still answers."""
@@ -317,6 +329,36 @@ class EmbeddedRedis:
                 )
             time.sleep(0.02)
 
+    def _write_owner(self) -> None:
+        (self.data_dir / OWNER_NAME).write_text(str(os.getpid()), encoding="ascii")
+
+    def _owner_gone(self) -> bool:
+        """Whether the server's owner has died (no owner file: started by hand, never adopted)."""
+        try:
+            owner = int((self.data_dir / OWNER_NAME).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def _terminate_adopted(self, timeout: float) -> None:
+        """SIGTERM an adopted server (not our child: wait for its pid to go), SIGKILL after `timeout`."""
+        pid = self.pid
+        if pid is None or not _pid_is_redis(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_is_redis(pid):
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                deadline = float("inf")
+            time.sleep(0.05)
+
     def _terminate(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
         process, self._process = self._process, None
         if process is None:
@@ -370,6 +412,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     print(url, flush=True)
     how = "started" if server.started_here else "already running (not started here; left running on exit)"
+    how = "adopted (its owner had died; stopped on exit)" if server.adopted else how
     print(f"redis-server pid {server.pid} {how}; data in {server.data_dir}", file=sys.stderr, flush=True)
     try:
         while not stop_requested.wait(1.0):

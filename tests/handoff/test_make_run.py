@@ -143,13 +143,23 @@ def test_rasa_api_needs_the_token(made_run):
 
 def test_a_killed_process_is_restarted_and_ctrl_c_stops_all(made_run):
     ports, log = made_run["ports"], made_run["log"]
-    started = re.search(r"started actions \(pid (\d+)\)", log.read_text())
-    os.killpg(int(started.group(1)), signal.SIGKILL)  # the supervisor starts each in its own group
-    wait_until(
-        lambda: "actions was killed by signal 9; restarting" in log.read_text(), 20, "no restart logged", log
-    )
+    redis_pid = int((made_run["data"] / "h" / "redis" / "redis.pid").read_text())
+    # the embedded Redis was started by the service or the log writer (whichever came first): both die
+    for name in ("actions", "handoff", "logwriter"):
+        started = re.search(rf"started {name} \(pid (\d+)\)", log.read_text())
+        os.killpg(int(started.group(1)), signal.SIGKILL)  # the supervisor starts each in its own group
+    for name in ("actions", "handoff", "logwriter"):
+        wait_until(
+            lambda name=name: f"{name} was killed by signal 9; restarting" in log.read_text(),
+            20,
+            "no restart logged",
+            log,
+        )
     url = f"http://127.0.0.1:{ports['actions']}/health"
     wait_until(lambda: get_json(url)["status"] == "ok", 120, "actions not back", log)
+    handoff = f"http://127.0.0.1:{ports['handoff']}/health"
+    wait_until(lambda: get_json(handoff)["redis"], 120, "handoff not back", log)
+    assert int((made_run["data"] / "h" / "redis" / "redis.pid").read_text()) == redis_pid  # reused
     process = made_run["process"]
     os.kill(process.pid, signal.SIGINT)
     assert process.wait(timeout=60) == 0
@@ -161,3 +171,11 @@ def test_a_killed_process_is_restarted_and_ctrl_c_stops_all(made_run):
         time.sleep(0.25)
     ss = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout if still else ""
     assert not still, (still, ss, log.read_text()[-3000:])
+    # the embedded Redis too, although its owner was killed (adopted by the restarted process)
+    stat_file = Path(f"/proc/{redis_pid}/stat")
+    wait_until(
+        lambda: not stat_file.exists() or stat_file.read_text().rsplit(")", 1)[1].split()[0] == "Z",
+        15,
+        f"redis-server {redis_pid} still running after Ctrl-C",
+        log,
+    )
