@@ -90,6 +90,8 @@ class BotTurn:
                 metadata["language"] = chosen_language
             try:
                 replies = await self.rasa.send(conv.id, stored["text"], metadata)
+                if not replies:  # Rasa took the message but said nothing (a custom action failed)
+                    raise BotUnavailable("Rasa answered with no message (see Rasa's log: a failed action?)")
             except BotUnavailable as exc:
                 log.warning("bot unavailable for %s: %s", conv.id, exc)
                 await self.store.turn_done(conv.id, stored["seq"])

@@ -1,6 +1,8 @@
-"""Rasa trackers are cleared by retention, and an erasure that could not reach Rasa is retried until
-it succeeds (handoff/tracker_erasure.py, handoff/analytics/retention.py, privacy.py), against the real
-stack: the handoff service process with its sweeper, Redis, and the Rasa server with the trained model."""
+"""When Rasa fails, against the real stack (the handoff service process with its sweeper, Redis, the
+action server and the Rasa server with the trained model): Rasa trackers are cleared by retention, an
+erasure that could not reach Rasa is retried until it succeeds (handoff/tracker_erasure.py,
+handoff/analytics/retention.py, privacy.py), and a turn Rasa answers with nothing (its custom action
+failed) is not left in silence (handoff/bot_turn.py)."""
 
 from __future__ import annotations
 
@@ -162,3 +164,20 @@ async def test_retention_removes_the_visitor_record_and_the_rasa_tracker(stack, 
     assert not redis.exists(*keyspace.visitor_keys(vid), *keyspace.conversation_keys(cid))
     await wait_until(lambda: redis.zscore(keyspace.RASA_ERASURES, cid) is None)
     assert not any("canary-retention-7170" in (t or "") for t in tracker_texts(stack, cid))
+
+
+async def test_a_turn_rasa_answers_with_nothing_gets_the_bot_unavailable_notice(stack, redis):
+    """Found by bench/chaos.py: Rasa whose call to the action server fails answers `[]` (the action's
+    events are lost); the visitor got silence. Last in this module: it stops the action server."""
+    actions = next(s for s in stack["services"] if s.name == "actions")
+    actions.stop()
+    visitor = await Visitor(stack["a"]).connect({"language": "en"})
+    try:
+        await visitor.wait_for("session")
+        ack = await visitor.say(CONTENT.intents["refund_status"].languages["en"].examples[0])
+        notice = await visitor.wait_message("system", after_seq=ack["seq"], kind="bot_unavailable")
+        assert notice["meta"]["buttons"][0]["payload"] == "/request_human"
+        assert not visitor.messages("bot")
+        assert redis.zscore(keyspace.PENDING_TURNS, f"{ack['conversation_id']}|{ack['seq']}") is None
+    finally:
+        await visitor.disconnect()
