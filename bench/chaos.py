@@ -248,6 +248,7 @@ async def run(args: argparse.Namespace, stack: Stack) -> Dict[str, Any]:
         "acked_lost": counts.get("acked_lost", 0),
         "duplicates": counts.get("duplicate_visitor_messages", 0) + counts.get("answered_twice", 0),
         "without_exactly_one_bot_answer": counts.get("no_bot_answer", 0) + counts.get("answered_twice", 0),
+        "of_which_bot_unavailable_notices": counts.get("bot_unavailable_notices", 0),
         "longest_gap_s": round(max(waits, default=0.0), 2),
         "send_to_answer": latency_ms(waits) if waits else None,
         "longest_outage_s": round(max(outages, default=0.0), 2),
@@ -281,7 +282,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     save("chaos", figures)
     headline = ("messages_sent", "messages_acked", "acked_lost", "duplicates")
-    headline += ("without_exactly_one_bot_answer", "longest_gap_s", "longest_outage_s")
+    headline += ("without_exactly_one_bot_answer", "of_which_bot_unavailable_notices", "longest_gap_s")
+    headline += ("longest_outage_s",)
     for key in headline:
         print(f"{key:32} {figures[key]}")
     missed = [k for k in ("acked_lost", "duplicates", "without_exactly_one_bot_answer") if figures[k]]
