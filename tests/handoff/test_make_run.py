@@ -141,6 +141,16 @@ def test_rasa_api_needs_the_token(made_run):
     assert get_json(handoff + "/health")["rasa"] is True  # the service found the same token
 
 
+def test_the_action_server_waits_for_a_busy_rasa_to_write_its_request(made_run):
+    """Sanic's default keeps a fresh connection 5 s without a request: a Rasa busy for longer found
+    it closed, and the bot answered nothing (bench/chaos.py found it; the Procfile sets 75 s)."""
+    with socket.create_connection(("127.0.0.1", made_run["ports"]["actions"]), timeout=10) as conn:
+        time.sleep(7)  # connected, nothing written yet: a busy event loop
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = conn.recv(1024)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+
+
 def test_a_killed_process_is_restarted_and_ctrl_c_stops_all(made_run):
     ports, log = made_run["ports"], made_run["log"]
     redis_pid = int((made_run["data"] / "h" / "redis" / "redis.pid").read_text())
