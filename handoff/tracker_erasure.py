@@ -43,6 +43,13 @@ async def enqueue(redis: Any, cids: Iterable[str], now: Optional[float] = None) 
     return int(await redis.zadd(keyspace.RASA_ERASURES, members, nx=True)) if members else 0
 
 
+async def queue_missed(redis: Any, cids: Iterable[str]) -> Dict[str, Any]:
+    """Queue the trackers an erasure could not clear; what the privacy tool reports about them."""
+    missed = sorted(cids)
+    await enqueue(redis, missed)
+    return {"pending_retry": missed, "pending_total": await pending(redis)}
+
+
 async def pending(redis: Any) -> int:
     return int(await redis.zcard(keyspace.RASA_ERASURES))
 

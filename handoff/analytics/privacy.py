@@ -27,10 +27,8 @@ back. A visitor id is only blocked up to the erasure time, so a customer who com
 logged again like anyone else.
 
 Rasa's tracker store is in memory in this project's configuration (endpoints.yml has no
-`tracker_store`), so it is also gone when Rasa restarts; when Rasa is not reachable the result says
-so and the rest is still exported / deleted. A tracker that could not be cleared is queued in Redis
-(handoff/tracker_erasure.py) and the service's sweeper clears it once Rasa answers (back-off up to an
-hour); the result lists it under `rasa.pending_retry`, and `/health` counts what still waits.
+`tracker_store`), so it is also gone when Rasa restarts. Rasa down: the rest is still done, and a
+tracker not cleared is queued for the sweeper (handoff/tracker_erasure.py; `/health` counts them).
 
 Retention (`HANDOFF_RETENTION_DAYS`) is handoff/analytics/retention.py; the `retention` command here
 applies it now.
@@ -324,11 +322,8 @@ async def delete_customer(
     result["sql"] = await asyncio.to_thread(_sql_erase, engine, customer, vids, cids)
     result["rasa"] = await _rasa(rasa_url, cids, erase=True, token=rasa_token)
     cleared = result["rasa"].pop("trackers", None) or {}
-    if rasa_url and redis is not None:  # not cleared now (Rasa down): the sweeper retries, lasting
-        failed = sorted(cid for cid in cids if cid not in cleared)
-        await tracker_erasure.enqueue(redis, failed)
-        result["rasa"]["pending_retry"] = failed
-        result["rasa"]["pending_total"] = await tracker_erasure.pending(redis)
+    if rasa_url and redis is not None:  # not cleared (Rasa down): queued, the sweeper retries
+        result["rasa"].update(await tracker_erasure.queue_missed(redis, set(cids) - set(cleared)))
     result["attachments"] = await asyncio.to_thread(erase_files, attachments, cids)
     return result
 
