@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from sanic import Sanic, response
 from sanic.request import Request
 
-from handoff import keyspace
+from handoff import keyspace, tracker_erasure
 from handoff.analytics.api import analytics_blueprint
 from handoff.attachments.checks import Limits
 from handoff.attachments.desk import AttachmentDesk
@@ -93,7 +93,7 @@ def create_app(
     sio.register_namespace(
         ChatNamespace(service, signer, settings.identity_secret, quotas, settings.forwarded_for)
     )
-    sio.register_namespace(AgentNamespace(service, signer))
+    sio.register_namespace(AgentNamespace(service, signer, quotas))
     auth = HttpAuth(signer, service.users)
 
     app = Sanic(name)
@@ -117,11 +117,13 @@ def create_app(
     @app.get("/health")
     async def health(request: Request) -> Any:
         memory: Any = None
+        erasures: Optional[int] = None
         try:
             redis_ok = bool(await redis.ping())
             info = await redis.info("memory")
             used, ceiling = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
             memory = {"used": used, "max": ceiling, "policy": info.get("maxmemory_policy")}
+            erasures = await tracker_erasure.pending(redis)
         except RedisError:
             redis_ok = False
         full = bool(memory and memory["max"] and memory["used"] >= MEMORY_ALERT * memory["max"])
@@ -135,6 +137,7 @@ def create_app(
             # running (it answers), and how many language pairs it can translate (0: no models)
             "translator": bool(await translator.pairs()) or translator.reachable,
             "translation_pairs": len(await translator.pairs()),
+            "rasa_erasures_pending": erasures,  # trackers still to clear (handoff/tracker_erasure.py)
         }
         return response.json(body, status=200 if redis_ok else 503)
 

@@ -27,6 +27,7 @@ from handoff.waiting import WaitingLine
 
 log = logging.getLogger("handoff")
 
+REDRIVE_AT_ONCE = 8
 REPLY_META = ("reply", "topic", "intent_confidence", "machine_translated", "requested_lang", "notes")
 
 
@@ -90,6 +91,8 @@ class BotTurn:
                 metadata["language"] = chosen_language
             try:
                 replies = await self.rasa.send(conv.id, stored["text"], metadata)
+                if not replies:  # Rasa took the message but said nothing (a custom action failed)
+                    raise BotUnavailable("Rasa answered with no message (see Rasa's log: a failed action?)")
             except BotUnavailable as exc:
                 log.warning("bot unavailable for %s: %s", conv.id, exc)
                 await self.store.turn_done(conv.id, stored["seq"])
@@ -108,22 +111,30 @@ class BotTurn:
 
     async def redrive(self, older_than: float, now: Optional[float] = None) -> int:
         """At-least-once bot turns: a visitor message still awaiting the bot `older_than` seconds after
-        it was stored, whose turn lock is free (its process died), gets its turn here."""
+        it was stored, whose turn lock is free (its process died), gets its turn here. Up to
+        REDRIVE_AT_ONCE turns run at once (after a crash many wait, and each waits for Rasa)."""
         now = now or time.time()
-        redriven = 0
-        for cid, seq in await self.store.stalled_turns(now - older_than):
-            if await self.store.redis.exists(keyspace.turn_lock(cid)):
-                continue  # its turn is running (or its owner died less than the lock's TTL ago)
-            conv = await self.store.get(cid)
-            messages = await self.store.messages(cid, seq - 1) if conv else []
-            if conv is None or not messages or messages[0].get("sender") != "visitor":
-                await self.store.turn_done(cid, seq)
-                continue
-            chosen = (await self.store.visitor(conv.visitor_id)).get("language", "")
-            log.warning("re-driving the bot turn of %s message %d (its process stopped)", cid, seq)
-            await self.run(conv, messages[0], chosen, redriven=True)
-            redriven += 1
-        return redriven
+        gate = asyncio.Semaphore(REDRIVE_AT_ONCE)
+
+        async def one(cid: str, seq: int) -> int:
+            async with gate:
+                if await self.store.redis.exists(keyspace.turn_lock(cid)):
+                    return 0  # its turn is running (or its owner died less than the lock's TTL ago)
+                conv = await self.store.get(cid)
+                messages = await self.store.messages(cid, seq - 1) if conv else []
+                if conv is None or not messages or messages[0].get("sender") != "visitor":
+                    await self.store.turn_done(cid, seq)
+                    return 0
+                chosen = (await self.store.visitor(conv.visitor_id)).get("language", "")
+                log.warning("re-driving the bot turn of %s message %d (its process stopped)", cid, seq)
+                await self.run(conv, messages[0], chosen, redriven=True)
+                return 1
+
+        stalled = await self.store.stalled_turns(now - older_than)
+        done = await asyncio.gather(*(one(cid, seq) for cid, seq in stalled), return_exceptions=True)
+        for failure in (d for d in done if isinstance(d, BaseException)):
+            log.warning("re-driving a bot turn failed (tried again next sweep): %s", failure)
+        return sum(d for d in done if isinstance(d, int))
 
     async def _record(self, conv: LiveConversation, stored: Dict[str, Any], replies: List[BotReply]) -> bool:
         detected: Optional[str] = None

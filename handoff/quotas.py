@@ -105,6 +105,30 @@ QUOTAS: Tuple[Quota, ...] = (
         "disk reads and bandwidth",
     ),
     Quota(
+        "agent_message",
+        "5/second;200/minute",
+        "agent messages, notes and offline replies of one agent (`agent_message`, `add_note`, `offline_reply`)",
+        "visitors' screens, the SQL log, email (offline replies): a stolen or scripted agent token",
+    ),
+    Quota(
+        "agent_claim",
+        "2/second;60/minute",
+        "claims, take-overs and joins of one agent",
+        "the queue and the other agents (a script grabbing every chat)",
+    ),
+    Quota(
+        "agent_transfer",
+        "1/second;30/minute",
+        "transfers, hand-backs and leaving a joined chat, of one agent",
+        "other agents' screens, the bot (a chat bounced back and forth)",
+    ),
+    Quota(
+        "agent_event",
+        "20/second;600/minute",
+        "any other /agent event of one agent (queue, open, typing, agents, canned replies...)",
+        "the service and Redis (each event reads conversations)",
+    ),
+    Quota(
         "login_ip",
         "20/minute;100/hour",
         "login attempts from one IP address",
@@ -119,12 +143,17 @@ QUOTAS: Tuple[Quota, ...] = (
 )
 BY_NAME: Dict[str, Quota] = {q.name: q for q in QUOTAS}
 
-# Which quotas a /chat event counts, per scope (handoff/routes.py names them per route).
+# Which quotas an event counts, per scope (handoff/routes.py names them per route).
 EVENT_QUOTAS: Dict[str, Tuple[str, str]] = {
     "message": ("message_ip", "message_visitor"),
     "human": ("human_ip", "human_visitor"),
     "offline": ("offline_ip", "offline_visitor"),
     "event": ("", "event_visitor"),
+    # /agent: per agent (the key is the username)
+    "agent_message": ("", "agent_message"),
+    "agent_claim": ("", "agent_claim"),
+    "agent_transfer": ("", "agent_transfer"),
+    "agent_event": ("", "agent_event"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
 import httpx
 
@@ -32,6 +33,7 @@ class RasaClient:
     def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
         self.url = base_url.rstrip("/") + "/webhooks/handoff/webhook"  # a channel: no token
         self.status_url = base_url.rstrip("/") + "/status"  # the HTTP API: needs the token
+        self.api_url = base_url.rstrip("/")
         self._token, self.timeout = token, timeout
         self._client = httpx.AsyncClient(timeout=timeout)
 
@@ -76,3 +78,14 @@ class RasaClient:
             ).status_code == 200
         except httpx.HTTPError:
             return False
+
+    async def clear_tracker(self, conversation_id: str) -> None:
+        """Empty the conversation's tracker (Rasa 3.6 has no delete: its events become an empty list).
+        Raises httpx.HTTPError when Rasa is unreachable or refuses."""
+        response = await self._client.put(
+            f"{self.api_url}/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            params={"token": self._token},
+            json=[],
+            timeout=10.0,
+        )
+        response.raise_for_status()

@@ -25,7 +25,8 @@ class Route:
     parse: Callable[[Any], Any]
     handle: Callable[..., Any]  # (desk, who, parsed payload) -> ack
     acked: bool = True
-    quota: str = ""  # /chat: which rate limits it counts (handoff/quotas.py EVENT_QUOTAS; "" = "event")
+    quota: str = ""  # which rate limits it counts (handoff/quotas.py EVENT_QUOTAS; "" = "event" on /chat,
+    # "agent_event" on /agent)
 
 
 CHAT_ROUTES: Dict[str, Route] = {
@@ -43,27 +44,27 @@ CHAT_ROUTES: Dict[str, Route] = {
 
 AGENT_ROUTES: Dict[str, Route] = {
     "queue": Route(p.empty, AgentDesk.queue),
-    "claim": Route(p.conversation_ref, AgentDesk.claim),
+    "claim": Route(p.conversation_ref, AgentDesk.claim, quota="agent_claim"),
     "open": Route(p.conversation_ref, AgentDesk.open),
-    "agent_message": Route(p.AgentMessage.parse, AgentDesk.message),
+    "agent_message": Route(p.AgentMessage.parse, AgentDesk.message, quota="agent_message"),
     "typing": Route(p.AgentTyping.parse, AgentDesk.typing, acked=False),
     "set_translation": Route(p.SetTranslation.parse, AgentDesk.set_translation),
     "canned_replies": Route(p.optional_language, AgentDesk.canned_replies),
     "agents": Route(p.empty, AgentDesk.agents),
-    "transfer": Route(p.Transfer.parse, AgentDesk.transfer),
-    "handback": Route(p.conversation_ref, AgentDesk.handback),
+    "transfer": Route(p.Transfer.parse, AgentDesk.transfer, quota="agent_transfer"),
+    "handback": Route(p.conversation_ref, AgentDesk.handback, quota="agent_transfer"),
     "close": Route(p.Close.parse, AgentDesk.close),
     "offline_messages": Route(p.empty, AgentDesk.offline_messages),
     "set_status": Route(d.agent_status, AgentDesk.set_status),
-    "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note),
+    "add_note": Route(p.AgentMessage.parse, AgentDesk.add_note, quota="agent_message"),
     "offline_update": Route(d.OfflineUpdate.parse, AgentDesk.offline_update),
-    "offline_reply": Route(p.AgentMessage.parse, AgentDesk.offline_reply),
+    "offline_reply": Route(p.AgentMessage.parse, AgentDesk.offline_reply, quota="agent_message"),
     "supervise": Route(p.empty, AgentDesk.supervise),
     "canned_save": Route(d.CannedEdit.parse, AgentDesk.canned_save),
     "canned_delete": Route(d.CannedEdit.parse_key, AgentDesk.canned_delete),
-    "take_over": Route(p.conversation_ref, AgentDesk.take_over),
-    "join_chat": Route(p.conversation_ref, AgentDesk.join_chat),
-    "leave_chat": Route(p.conversation_ref, AgentDesk.leave_chat),
+    "take_over": Route(p.conversation_ref, AgentDesk.take_over, quota="agent_claim"),
+    "join_chat": Route(p.conversation_ref, AgentDesk.join_chat, quota="agent_claim"),
+    "leave_chat": Route(p.conversation_ref, AgentDesk.leave_chat, quota="agent_transfer"),
 }
 
 ROUTES: Dict[str, Dict[str, Route]] = {p.CHAT_NAMESPACE: CHAT_ROUTES, p.AGENT_NAMESPACE: AGENT_ROUTES}

@@ -198,10 +198,15 @@ class ChatNamespace(_Dispatching):
 class AgentNamespace(_Dispatching):
     routes = AGENT_ROUTES
 
-    def __init__(self, service: Service, signer: TokenSigner) -> None:
+    def __init__(self, service: Service, signer: TokenSigner, quotas: Optional[Quotas] = None) -> None:
         super().__init__(p.AGENT_NAMESPACE, service.agents)
-        self.service, self.signer = service, signer
+        self.service, self.signer, self.quotas = service, signer, quotas
         service.sweeper.close_socket = self._close  # expired or revoked tokens (sweeper.py)
+
+    async def limit(self, sid: str, route: Route) -> None:
+        if self.quotas is not None:
+            session = await self.get_session(sid)
+            await self.quotas.event(route.quota or "agent_event", None, session.get("username"))
 
     async def _close(self, sid: str) -> None:
         await self.emit(p.ERROR, {"code": "forbidden", "message": "log in again"}, to=sid)

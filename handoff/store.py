@@ -315,12 +315,14 @@ class Store:
         replies: Sequence[Dict[str, Any]],
     ) -> Optional[List[Dict[str, Any]]]:
         """After Rasa answered: the detected language (written once, onto the conversation and the
-        visitor's message), the bot's resolution, and its replies, in one script. Returns the
-        stored replies, or None (nothing written) when the conversation is no longer `bot`."""
+        visitor's message), the bot's resolution, and its replies, in one script. Each reply carries
+        `turn` (`<visitor seq>:<run id>`: the message it answers; an audit finds a turn run twice).
+        Returns the stored replies, or None (nothing written) when the conversation is no longer `bot`."""
         args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
+        turn = f"{visitor_seq}:{secrets.token_hex(4)}"  # which message this answers, and which run
         for reply in replies:
-            args += list(_message_body({**reply, "conversation_id": cid}))
+            args += list(_message_body({**reply, "conversation_id": cid, "turn": turn}))
         written, *stored = await self._bot_turn(
             keys=[*self._conv_keys(cid), keyspace.PENDING_TURNS], args=args
         )

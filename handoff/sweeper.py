@@ -8,7 +8,9 @@ sweeper lock (handoff/presence.py) also, every `sweep_interval` seconds:
 - marks abandoned (`abandon`) a queued conversation whose visitor has had no socket for
   `queue_abandon` seconds (each process stamps its visitors' sockets into `visitors:seen`);
 - sends queue views and waiting visitors' statuses that changed (as wait times pass the routing
-  threshold).
+  threshold);
+- re-drives bot turns whose process died, and clears the Rasa trackers still queued for erasure
+  (handoff/tracker_erasure.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
-from handoff import keyspace
+from handoff import keyspace, tracker_erasure
 from handoff.agents import Agent, UserStore
 from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
@@ -28,6 +30,11 @@ from handoff.transcript import Transcript
 from handoff.waiting import Timing, WaitingLine
 
 log = logging.getLogger("handoff")
+
+
+def _log_failure(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("re-driving bot turns failed (tried again next sweep): %s", task.exception())
 
 
 class Sweeper:
@@ -49,6 +56,7 @@ class Sweeper:
         self.local_tokens: Dict[str, Tuple[int, float]] = {}  # socket id -> (token version, expiry)
         self.close_socket: Optional[Callable[[str], Awaitable[None]]] = None  # set by sockets.py
         self.local_visitors: Dict[str, str] = {}  # socket id -> visitor id, sockets of this process
+        self._redriving: Optional[asyncio.Future] = None
 
     async def visitor_connected(self, sid: str, vid: str) -> None:
         self.local_visitors[sid] = vid
@@ -173,7 +181,12 @@ class Sweeper:
             await self.requeue_abandoned()
             await self.abandon_queued()
             if self.bot is not None:
-                await self.bot.redrive(older_than=self.bot.rasa.timeout + 10)
+                # re-driven turns wait for Rasa: they run beside the sweep (which keeps agents'
+                # heartbeats on time), one batch at a time
+                if self._redriving is None or self._redriving.done():
+                    self._redriving = asyncio.ensure_future(self.bot.redrive(self.bot.rasa.timeout + 10))
+                    self._redriving.add_done_callback(_log_failure)
+                await tracker_erasure.retry_due(self.store.redis, self.bot.rasa.clear_tracker)
             await self.end_idle_bot_conversations()
             await self.waiting.announce(force=False)
 
@@ -182,6 +195,8 @@ class Sweeper:
             try:
                 await self.sweep_once()
             except asyncio.CancelledError:
+                if self._redriving is not None:
+                    self._redriving.cancel()
                 raise
             except Exception as exc:  # Redis down: try again next round
                 log.warning("sweep failed: %s", exc)

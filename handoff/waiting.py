@@ -146,6 +146,11 @@ class WaitingLine:
             agent = await self.users.get(conv.agent)
             name = agent.display_name if agent else conv.agent
             return p.Status(conv.state.value, agent={"name": name}).to_wire()
+        if conv.state is State.CLOSED and conv.raw.get("close_reason") == "abandoned":
+            # the visitor left the queue and came back: say so, and whether a person could answer now
+            # (the widget offers to wait again, or the offline form when no one can)
+            closed = p.Status(conv.state.value, offline=await self.is_offline()).to_wire()
+            return {**closed, "reason": "abandoned"}
         return p.Status(conv.state.value).to_wire()
 
     async def publish_status(self, conv: LiveConversation) -> None:

@@ -18,7 +18,7 @@ module too; agents' `user:*` records hold no customer data):
 | Redis | `conv:<cid>`, `conv:<cid>:msgs`, `conv:<cid>:clients` | yes | yes |
 | Redis | members `<cid>` of `queue`, `offline`, `active`, `agent:<username>:chats` | - | yes |
 | Redis | outbox entries (`log:events`) of those visitors / conversations not yet written | - | yes (XDEL), before SQL, so the writer cannot write them back |
-| Rasa | the tracker of each conversation (sender id = conversation id) | yes (GET tracker) | yes (PUT an empty event list) |
+| Rasa | the tracker of each conversation (sender id = conversation id) | yes (GET tracker) | yes (PUT an empty event list; retried until done, below) |
 | files | attachments of those conversations (handoff/attachments/storage.py) | yes (metadata + base64 bytes) | yes |
 
 Erasing leaves tombstones (`erasures`: the erased visitor and conversation ids, which are random
@@ -27,8 +27,8 @@ back. A visitor id is only blocked up to the erasure time, so a customer who com
 logged again like anyone else.
 
 Rasa's tracker store is in memory in this project's configuration (endpoints.yml has no
-`tracker_store`), so it is also gone when Rasa restarts; when Rasa is not reachable the result says
-so and the rest is still exported / deleted.
+`tracker_store`), so it is also gone when Rasa restarts. Rasa down: the rest is still done, and a
+tracker not cleared is queued for the sweeper (handoff/tracker_erasure.py; `/health` counts them).
 
 Retention (`HANDOFF_RETENTION_DAYS`) is handoff/analytics/retention.py; the `retention` command here
 applies it now.
@@ -49,7 +49,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from handoff import keyspace
+from handoff import keyspace, tracker_erasure
 from handoff.analytics import db
 from handoff.analytics.contacts import contact_key, matches
 from handoff.analytics.models import (
@@ -321,7 +321,9 @@ async def delete_customer(
     result["redis"] = await _erase_redis(redis, vids, cids) if redis is not None else "not configured"
     result["sql"] = await asyncio.to_thread(_sql_erase, engine, customer, vids, cids)
     result["rasa"] = await _rasa(rasa_url, cids, erase=True, token=rasa_token)
-    result["rasa"].pop("trackers", None)
+    cleared = result["rasa"].pop("trackers", None) or {}
+    if rasa_url and redis is not None:  # not cleared (Rasa down): queued, the sweeper retries
+        result["rasa"].update(await tracker_erasure.queue_missed(redis, set(cids) - set(cleared)))
     result["attachments"] = await asyncio.to_thread(erase_files, attachments, cids)
     return result
 

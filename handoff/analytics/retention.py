@@ -6,7 +6,12 @@ and translations, rating comments, agents' notes, offline contact and text, the 
 `intents_tried`, the visitor's page and pre-chat name, email and phone once none of their
 conversations is kept whole) and deletes their raw `events`; `delete` also deletes their
 message and transition rows. The `conversations` rows (times, language, topic, agent, codes,
-scores) stay, so every measure of docs/metrics.md for past periods is unchanged.
+scores) stay, so every measure of docs/metrics.md for past periods is unchanged. A visitor left with
+only such conversations loses its record (the `visitors` row; in Redis `visitor:<vid>` and its lists
+once no conversation is left there), and each conversation's Rasa tracker is cleared (queued in
+Redis, handoff/tracker_erasure.py: the service's sweeper clears it, retrying while Rasa is down).
+Anonymous visitor records without any conversation expire in Redis on their own
+(`HANDOFF_ANONYMOUS_VISITOR_TTL`, handoff/store.py).
 
 Their attachments (handoff/attachments/storage.py) are deleted in both modes, when the caller
 passes the storage (the writer, the CLI and the API do).
@@ -18,12 +23,12 @@ handoff.analytics.privacy retention` and `POST /api/privacy/retention` apply it 
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 
-from handoff import keyspace
+from handoff import keyspace, tracker_erasure
 from handoff.analytics import db
 from handoff.analytics.models import Conversation, Event, Message, Transition, Visitor
 from handoff.attachments.storage import erase_files
@@ -92,20 +97,37 @@ def apply_retention(
                     )
                 )
             )
-            for visitor in session.scalars(select(Visitor).where(Visitor.id.in_(vids - open_vids))):
-                visitor.page = visitor.name = visitor.email = visitor.phone = None
+            gone = vids - open_vids  # visitors with nothing left but anonymised conversations
             counts["events"] += session.execute(  # their visitor entries: page, pre-chat form
-                delete(Event).where(Event.visitor_id.in_(vids - open_vids), Event.conversation_id.is_(None))
+                delete(Event).where(Event.visitor_id.in_(gone), Event.conversation_id.is_(None))
             ).rowcount
+            # and the record itself goes (its pre-chat name, email and phone with it)
+            counts["visitors"] = session.execute(delete(Visitor).where(Visitor.id.in_(gone))).rowcount
         pairs = [(c.id, c.visitor_id) for c in convs]
     if attachments is not None:
         counts["attachments"] = erase_files(attachments, [cid for cid, _ in pairs])
     if redis is not None:
-        counts["redis_conversations"] = 0
-        for cid, vid in pairs:
-            if redis.hget(keyspace.conversation(cid), "state") != "closed":
-                continue
+        counts.update(_redis(redis, pairs))
+    return counts
+
+
+def _redis(redis: Any, pairs: List[Tuple[str, str]]) -> Dict[str, int]:
+    """The closed conversations' keys, the visitor records left with no conversation, and their Rasa
+    trackers (queued: handoff/tracker_erasure.py clears them, retrying while Rasa is down)."""
+    counts = {"redis_conversations": 0, "redis_visitors": 0}
+    trackers = []
+    for cid, vid in pairs:
+        state = redis.hget(keyspace.conversation(cid), "state")
+        if state not in (None, "closed"):
+            continue  # open again in Redis (not ended there): left alone, tracker included
+        trackers.append(cid)
+        if state is not None:
             redis.delete(*keyspace.conversation_keys(cid))
             redis.lrem(keyspace.visitor_conversations(vid), 0, cid)
             counts["redis_conversations"] += 1
+        if not redis.llen(keyspace.visitor_conversations(vid)) and not redis.exists(
+            keyspace.open_conversation(vid)
+        ):
+            counts["redis_visitors"] += int(redis.delete(*keyspace.visitor_keys(vid)) > 0)
+    counts["rasa_trackers_queued"] = tracker_erasure.enqueue_sync(redis, trackers)
     return counts

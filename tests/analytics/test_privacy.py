@@ -88,6 +88,10 @@ async def test_export_then_delete_one_customer_everywhere(redis_url, redis_clien
         # nothing anywhere in Redis still names them (keys come from handoff/keyspace.py for both
         # the store and the erasure, so a renamed key cannot be left behind)
         erased = {"v_a", "v_b", cids["v_a"], cids["v_b"]}
+        # ... except the queue of Rasa trackers still to clear (Rasa is down here): bare random ids
+        assert set(await redis_client.zrange("rasa:erase", 0, -1)) == {cids["v_a"], cids["v_b"]}
+        assert result["rasa"]["pending_retry"] == sorted([cids["v_a"], cids["v_b"]])
+        await redis_client.delete("rasa:erase")
         async for key in redis_client.scan_iter("*"):
             assert not any(i in key for i in erased), key
             kind = await redis_client.type(key)

@@ -259,3 +259,28 @@ def test_concurrent_starts_share_one_server(short_tmp_dir: Path) -> None:
     assert len(owners) == 1, errors
     assert f"pid {server_pid} started" in owners[0]
     assert all(f"pid {server_pid} already running" in err for err in errors if err not in owners)
+
+
+def test_a_server_whose_owner_was_killed_is_adopted_and_stopped_by_the_next(short_tmp_dir: Path) -> None:
+    """`make run` after the supervisor restarted a SIGKILLed service: Ctrl-C still stops Redis."""
+    data_dir = short_tmp_dir / "orphan"
+    owner = _start_main(data_dir)
+    assert owner.stdout is not None
+    url = owner.stdout.readline().strip()
+    client = client_for(url)
+    server_pid = int(client.info("server")["process_id"])
+    client.close()
+    owner.kill()  # SIGKILL: the owner cannot stop its server
+    owner.communicate(timeout=15)
+    assert answers(url)  # the server lives on, in its own session
+    adopter = EmbeddedRedis(data_dir)
+    assert adopter.start() == url and adopter.adopted and not adopter.started_here
+    bystander = EmbeddedRedis(data_dir)  # its owner (the adopter, this process) is alive
+    bystander.start()
+    assert not bystander.adopted
+    bystander.stop()
+    assert answers(url)
+    adopter.stop()
+    assert not answers(url)
+    stat_file = Path(f"/proc/{server_pid}/stat")  # gone, or a zombie its new parent has not reaped yet
+    assert not stat_file.exists() or stat_file.read_text().rsplit(")", 1)[1].split()[0] == "Z"

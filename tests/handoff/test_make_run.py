@@ -141,15 +141,35 @@ def test_rasa_api_needs_the_token(made_run):
     assert get_json(handoff + "/health")["rasa"] is True  # the service found the same token
 
 
+def test_the_action_server_waits_for_a_busy_rasa_to_write_its_request(made_run):
+    """Sanic's default keeps a fresh connection 5 s without a request: a Rasa busy for longer found
+    it closed, and the bot answered nothing (bench/chaos.py found it; the Procfile sets 75 s)."""
+    with socket.create_connection(("127.0.0.1", made_run["ports"]["actions"]), timeout=10) as conn:
+        time.sleep(7)  # connected, nothing written yet: a busy event loop
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = conn.recv(1024)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+
+
 def test_a_killed_process_is_restarted_and_ctrl_c_stops_all(made_run):
     ports, log = made_run["ports"], made_run["log"]
-    started = re.search(r"started actions \(pid (\d+)\)", log.read_text())
-    os.killpg(int(started.group(1)), signal.SIGKILL)  # the supervisor starts each in its own group
-    wait_until(
-        lambda: "actions was killed by signal 9; restarting" in log.read_text(), 20, "no restart logged", log
-    )
+    redis_pid = int((made_run["data"] / "h" / "redis" / "redis.pid").read_text())
+    # the embedded Redis was started by the service or the log writer (whichever came first): both die
+    for name in ("actions", "handoff", "logwriter"):
+        started = re.search(rf"started {name} \(pid (\d+)\)", log.read_text())
+        os.killpg(int(started.group(1)), signal.SIGKILL)  # the supervisor starts each in its own group
+    for name in ("actions", "handoff", "logwriter"):
+        wait_until(
+            lambda name=name: f"{name} was killed by signal 9; restarting" in log.read_text(),
+            20,
+            "no restart logged",
+            log,
+        )
     url = f"http://127.0.0.1:{ports['actions']}/health"
     wait_until(lambda: get_json(url)["status"] == "ok", 120, "actions not back", log)
+    handoff = f"http://127.0.0.1:{ports['handoff']}/health"
+    wait_until(lambda: get_json(handoff)["redis"], 120, "handoff not back", log)
+    assert int((made_run["data"] / "h" / "redis" / "redis.pid").read_text()) == redis_pid  # reused
     process = made_run["process"]
     os.kill(process.pid, signal.SIGINT)
     assert process.wait(timeout=60) == 0
@@ -161,3 +181,11 @@ def test_a_killed_process_is_restarted_and_ctrl_c_stops_all(made_run):
         time.sleep(0.25)
     ss = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout if still else ""
     assert not still, (still, ss, log.read_text()[-3000:])
+    # the embedded Redis too, although its owner was killed (adopted by the restarted process)
+    stat_file = Path(f"/proc/{redis_pid}/stat")
+    wait_until(
+        lambda: not stat_file.exists() or stat_file.read_text().rsplit(")", 1)[1].split()[0] == "Z",
+        15,
+        f"redis-server {redis_pid} still running after Ctrl-C",
+        log,
+    )

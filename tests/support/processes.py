@@ -134,7 +134,7 @@ def action_service(port: int, translator_url: str, log_dir: Path) -> Service:
         "actions",
         [str(RASA_VENV / "bin" / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
         f"http://127.0.0.1:{port}/health",
-        base_env(TRANSLATOR_URL=translator_url, SANIC_HOST="127.0.0.1"),
+        base_env(TRANSLATOR_URL=translator_url, SANIC_HOST="127.0.0.1", SANIC_KEEP_ALIVE_TIMEOUT="75"),
         log_dir,
     )
 

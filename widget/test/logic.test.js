@@ -16,6 +16,7 @@ import {
   messageView,
   newClientId,
   resolutionLabel,
+  seqGap,
   sortQueue,
   transferTargets,
   validateText,
@@ -30,6 +31,27 @@ const msg = (seq, extra = {}) => ({
   lang: 'bn',
   meta: {},
   ...extra,
+});
+
+describe('seqGap (console)', () => {
+  it('is null for the next seq, a repeat, an earlier one, or nothing held yet', () => {
+    const held = [msg(1), msg(2), msg(3)];
+    assert.equal(seqGap(held, msg(4)), null);
+    assert.equal(seqGap(held, msg(3)), null);
+    assert.equal(seqGap([], msg(7)), null);
+    assert.equal(seqGap(held, { ...msg(9), seq: undefined }), null);
+  });
+
+  it('names the last seq before the first missing one', () => {
+    assert.equal(seqGap([msg(1), msg(2), msg(3)], msg(6)), 3);
+    // my own message came back first (seq 5 from its ack); 4 never arrived live
+    assert.equal(seqGap([msg(1), msg(2), msg(3), msg(5, { sender: 'agent', local: true })], msg(6)), 3);
+  });
+
+  it('only looks at the message\'s own conversation', () => {
+    const other = { ...msg(4), id: 'c_2:4', conversation_id: 'c_2' };
+    assert.equal(seqGap([msg(1), other], msg(2)), null);
+  });
 });
 
 describe('mergeMessages', () => {

@@ -93,6 +93,21 @@ describe('Store', () => {
     assert.equal(conv.messages[1].meta.agent.name, 'Asha');
   });
 
+  it('reports a seq gap of a live message, and the packet asked again fills it', () => {
+    const store = new Store();
+    store.upsertPacket(packet('c_1'));
+    const live = (seq) => ({ id: `c_1:${seq}`, seq, conversation_id: 'c_1', sender: 'visitor', text: `m${seq}` });
+    assert.equal(store.addMessage(live(2)), null);
+    assert.equal(store.addMessage(live(5)), 2); // 3 and 4 were lost
+    assert.equal(store.addMessage({ ...live(9), conversation_id: 'c_unknown' }), null);
+    store.upsertPacket({ ...packet('c_1'), messages: [1, 2, 3, 4, 5].map(live) });
+    assert.deepEqual(
+      store.get('c_1').messages.map((m) => m.seq),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(store.addMessage(live(6)), null);
+  });
+
   it('counts unread visitor messages of the conversations not shown', () => {
     const store = new Store();
     store.upsertPacket(packet('c_1'));

@@ -137,6 +137,24 @@ export function lastSeq(messages) {
 }
 
 /**
+ * A live `message` that shows messages of its conversation were missed (its `seq` jumps past the
+ * last one held, or a hole is left below it, e.g. after a Redis blip): the `seq` after which the
+ * console is missing messages (it then asks for the conversation again), else null. Agents see
+ * every `seq` (notes included), so a hole is always a loss.
+ */
+export function seqGap(messages, message) {
+  const seq = Number(message && message.seq);
+  if (!Number.isFinite(seq)) return null;
+  const held = new Set(
+    (messages || []).filter((m) => m.conversation_id === message.conversation_id).map((m) => Number(m.seq)),
+  );
+  if (held.size === 0) return null;
+  const first = Math.min(...held);
+  for (let k = first + 1; k < seq; k += 1) if (!held.has(k)) return k - 1;
+  return null;
+}
+
+/**
  * How one message is shown. `main` is what the agent reads first (the
  * translation made for the agent when there is one); `original` is the other
  * side of the translation, shown when the agent asks to see originals.

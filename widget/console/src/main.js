@@ -198,7 +198,10 @@ const handlers = {
     if (conv && !conv.ended && message.sender === 'visitor' && (store.activeId !== conv.id || !alerts.looking())) {
       alerts.alert('message', `${visitorName(conv.packet)}: ${message.text}`, conv.id);
     }
-    store.addMessage(message);
+    if (store.addMessage(message) !== null) {
+      // messages were missed (a seq gap): the conversation again, with every message (`open`)
+      socket.request('open', { conversation_id: message.conversation_id }).then((ack) => store.upsertPacket(ack.conversation)).catch(() => {});
+    }
     if (message && message.sender === 'visitor') typingIndicator.clear(message.conversation_id);
   },
   conversation(packet) {

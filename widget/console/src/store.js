@@ -5,7 +5,7 @@
 // which, their order, unread and typing marks), 'conversation' (with its id),
 // 'active' (which pane is shown), 'offline' (offline messages).
 
-import { mergeMessages, sortQueue } from './logic.js';
+import { mergeMessages, seqGap, sortQueue } from './logic.js';
 
 function newConversation(id) {
   return {
@@ -110,15 +110,20 @@ export class Store {
     this.emit('list');
   }
 
+  /**
+   * A live message. Returns the `seq` after which messages of its conversation are missing (see
+   * seqGap: the controller then asks for the conversation again), else null.
+   */
   addMessage(message, { countUnread = true } = {}) {
-    if (!message || !message.conversation_id) return;
+    if (!message || !message.conversation_id) return null;
     const conv = this.conversations.get(message.conversation_id);
     if (!conv) {
       const list = this.orphans.get(message.conversation_id) || [];
       list.push(message);
       this.orphans.set(message.conversation_id, list);
-      return;
+      return null;
     }
+    const gap = seqGap(conv.messages, message);
     const before = conv.messages.length;
     conv.messages = mergeMessages(conv.messages, [message]);
     if (conv.messages.length > before && countUnread && message.sender === 'visitor') {
@@ -127,6 +132,7 @@ export class Store {
     }
     this.emit('conversation', conv.id);
     this.emit('list');
+    return gap;
   }
 
   addPending(id, item) {

@@ -69,7 +69,7 @@ const { send, flush, retry } = createSender({
   renderMessageList,
   startedNew,
 });
-const extraView = extraPanel({ state, options, t, extra, composer, input, persist, render, socket: () => socket });
+const extraView = extraPanel({ state, options, t, extra, composer, input, persist, render, socket: () => socket, requestHuman });
 const typingThrottle = createTypingThrottle((typing) => socket && socket.notify('typing', { typing }));
 
 // --- rendering ----------------------------------------------------------------

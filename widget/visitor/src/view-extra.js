@@ -2,9 +2,9 @@
 // them (view-forms.js builds the forms; this decides which one shows and sends what they collect).
 
 import { el } from './dom.js';
-import { offlineForm, prechatForm, ratingForm } from './view-forms.js';
+import { abandonedNote, offlineForm, prechatForm, ratingForm } from './view-forms.js';
 
-/** `app`: {state, options, t, extra, composer, input, persist, render, socket()} */
+/** `app`: {state, options, t, extra, composer, input, persist, render, socket(), requestHuman()} */
 export function extraPanel(app) {
   const { state, options, t, extra, composer, input } = app;
   let extraMode = null;
@@ -15,6 +15,8 @@ export function extraPanel(app) {
     const closedOffline = lastSystem && lastSystem.meta && lastSystem.meta.kind === 'offline';
     if (options.prechat.length && !state.prechat && !state.messages.length && !state.outbox.items.length) mode = 'prechat';
     else if (s && s.state === 'queued' && s.offline && !state.offlineSent) mode = 'offline';
+    // the visitor left the queue and came back (the service says so): wait again, or leave a message
+    else if (s && s.state === 'closed' && s.reason === 'abandoned') mode = s.offline ? 'abandoned-offline' : 'abandoned';
     else if (s && s.state === 'closed' && state.offlineSent) mode = 'offline-done';
     else if (s && s.state === 'closed' && closedOffline) mode = 'offline-done';
     else if (s && s.state === 'closed' && state.conversationId && state.rated !== state.conversationId) mode = 'rate';
@@ -32,6 +34,7 @@ export function extraPanel(app) {
     if (mode === 'prechat') node = prechatForm(ctx, submitPrechat);
     else if (mode === 'offline') node = offlineForm(ctx, submitOffline);
     else if (mode === 'offline-done') node = el('p', { class: 'nw-note', text: t('offlineDone'), attrs: { role: 'status' } });
+    else if (mode === 'abandoned' || mode === 'abandoned-offline') node = abandonedNote(ctx, mode === 'abandoned-offline', app.requestHuman);
     else if (mode === 'rate') node = ratingForm(ctx, submitRating);
     else if (mode === 'rated') node = el('p', { class: 'nw-note', text: `${t('rateDone')} ${t('newChat')}`, attrs: { role: 'status' } });
     extra.replaceChildren(...(node ? [node] : []));

@@ -1,5 +1,6 @@
 // The small forms shown under the conversation: pre-chat fields, the offline
-// form (no agent available) and the rating after a chat closed.
+// form (no agent available), the rating after a chat closed, and the way back
+// for a visitor whose place in the queue was given up while they were away.
 
 import { el, uid } from './dom.js';
 import { translate } from './i18n.js';
@@ -116,4 +117,20 @@ export function ratingForm({ ui }, onRate) {
     scores.querySelectorAll('.nw-radio').forEach((s, i) => s.classList.toggle('nw-on', i < value));
   });
   return node;
+}
+
+/**
+ * The visitor left the queue (no socket for a while) and came back: say so, and offer to wait for a
+ * person again, or, when no one can answer now (`offline`), to leave a message (the same request:
+ * the new chat waits, and the offline form follows).
+ */
+export function abandonedNote({ ui }, offline, onRequest) {
+  const text = translate(ui, 'abandoned') + (offline ? ` ${translate(ui, 'abandonedOffline')}` : '');
+  const button = el('button', {
+    class: 'nw-btn',
+    text: translate(ui, offline ? 'leaveMessage' : 'waitAgain'),
+    attrs: { type: 'button' },
+    on: { click: () => onRequest() },
+  });
+  return el('div', { class: 'nw-abandoned' }, [el('p', { class: 'nw-note', text, attrs: { role: 'status' } }), button]);
 }
