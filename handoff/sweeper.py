@@ -22,10 +22,12 @@ import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from handoff import keyspace, tracker_erasure
+from handoff import protocol as p
 from handoff.agents import Agent, UserStore
+from handoff.joining import Joins, joined
 from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
-from handoff.store import Conflict, Store
+from handoff.store import Conflict, LiveConversation, Store
 from handoff.transcript import Transcript
 from handoff.waiting import Timing, WaitingLine
 
@@ -51,6 +53,7 @@ class Sweeper:
         self.bot = bot  # handoff/bot_turn.py BotTurn: re-drives turns whose process died
         self.store, self.presence, self.users = store, presence, users
         self.transcript, self.waiting, self.timing = transcript, waiting, timing
+        self.joins = Joins(store)
         self.instance = secrets.token_hex(6)
         self.local_agents: Dict[str, str] = {}  # socket id -> username, sockets of this process
         self.local_tokens: Dict[str, Tuple[int, float]] = {}  # socket id -> (token version, expiry)
@@ -128,10 +131,19 @@ class Sweeper:
                     continue
                 note = f"{agent.display_name} was disconnected for over {self.timing.agent_grace} s"
                 await self.transcript.system(conv, "agent_left", note=note)
+                await self._release_watchers(conv)
                 moved += 1
         if moved:
             self.waiting.request_update()
         return moved
+
+    async def _release_watchers(self, conv: LiveConversation) -> None:
+        """A requeued chat's agent and joined admins get `unassigned` (reason `requeued`); the admins
+        leave it, so whoever claims it next has it alone (handoff/joining.py)."""
+        for admin in joined(conv):
+            await self.joins.leave(conv.id, admin)
+        data = {"conversation_id": conv.id, "reason": "requeued"}
+        await self.transcript.announcer.to_watchers(conv, p.UNASSIGNED, data)
 
     async def end_idle_bot_conversations(self, now: Optional[float] = None) -> int:
         """A conversation left with the bot for `bot_idle` seconds ends (`end`): the visitor's next

@@ -49,6 +49,10 @@ async def test_an_admin_joins_a_chat_writes_into_it_and_leaves(
     transcript = pane.get_by_role("log", name="Transcript")
     await expect(transcript.locator(".nc-msg--visitor .nc-msg-text")).to_have_text([ASKED])
     await expect(transcript).to_contain_text(FROM_ASHA)
+    # The chat stays asha's: only she transfers or hands it back (the server would say forbidden).
+    await expect(pane.get_by_role("button", name="Transfer…")).to_be_hidden()
+    await expect(pane.get_by_role("button", name="Hand back to bot")).to_be_hidden()
+    await expect(pane.get_by_role("button", name="Close…")).to_be_visible()
     await pane.get_by_label("Reply to the visitor").fill(FROM_BOSS)
     await pane.get_by_role("button", name="Send").click()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -110,3 +112,26 @@ async def test_an_admin_joins_a_chat_writes_alongside_its_agent_and_leaves(live)
         '{"joined": {"boss": false}}',
         '{"joined": {"boss": true}}',
     ]
+
+
+async def test_a_joined_admin_is_told_when_the_chat_goes_back_to_the_queue(live):
+    asha = await live.agent("asha", "en")
+    boss = await live.agent("boss", "en", role="admin")
+    visitor = await live.visitor(language="en")
+    cid = (await visitor.call("request_human", {}))["conversation_id"]
+    assert (await asha.claim(cid))["ok"]
+    assert (await boss.call("join_chat", {"conversation_id": cid}))["ok"]
+    await asha.disconnect()
+    sweeper = live.service.sweeper
+    assert await sweeper.requeue_abandoned(now=time.time() + sweeper.timing.agent_grace + 30) == 1
+    gone = await boss.wait_for("unassigned", lambda u: u["conversation_id"] == cid)
+    assert gone["reason"] == "requeued"
+    view = {c["conversation_id"]: c for c in (await boss.call("supervise"))["conversations"]}
+    assert view[cid]["state"] == "queued" and view[cid]["joined"] == []
+    late = await boss.call("agent_message", {"conversation_id": cid, "text": "late", "client_id": "b-1"})
+    assert late["error"]["code"] in ("forbidden", "invalid_state")
+    # the next agent's chat is theirs alone: the admin did not stay joined through the queue
+    ravi = await live.agent("ravi", "en")
+    assert (await ravi.claim(cid))["ok"]
+    conv = await live.service.store.get(cid)
+    assert not [name for name in conv.raw if name.startswith("joined:")]

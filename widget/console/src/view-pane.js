@@ -336,6 +336,11 @@ export class ConversationPane {
     this.typingLine.textContent = conv.visitorTyping ? 'The visitor is typing…' : '';
 
     const ended = Boolean(conv.ended);
+    // an admin who joined another agent's chat writes and may close, but only its agent transfers or hands back
+    const me = this.store.agent && this.store.agent.username;
+    const theirs = Boolean(packet.agent && me && packet.agent.username !== me);
+    this.transferBtn.hidden = theirs;
+    this.handbackBtn.hidden = theirs;
     for (const control of [this.textarea, this.sendBtn, this.cannedBtn, this.transferBtn, this.handbackBtn, this.closeBtn, this.files.button]) {
       control.disabled = ended;
     }
