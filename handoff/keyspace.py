@@ -7,7 +7,7 @@ that connect on first use.
 
 | key | type | what |
 |---|---|---|
-| `conv:<cid>` | hash | a conversation: state, visitor, language, agent, times, escalation, resolution, `joined:<username>` of admins who joined it |
+| `conv:<cid>` | hash | a conversation: state, visitor, language, agent, times, escalation, resolution, `joined:<username>` of admins who joined it, `files` kept (the attachments cap) |
 | `conv:<cid>:msgs` | list | its messages as JSON, in order; message `seq` n is index n-1 |
 | `conv:<cid>:clients` | hash | client_id -> seq (a retried event is stored once) |
 | `visitor:<vid>` | hash | page, locale, chosen language, verified id, pre-chat info, first seen |

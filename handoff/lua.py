@@ -131,6 +131,18 @@ return 0
 """
 
 # Releases a lock only if it still holds the caller's token. KEYS: lock; ARGV: token
+# A conversation's file slots (the attachments cap). KEYS: conversation; ARGV: field, cap, delta
+# -> count after the change, or -1 (no such conversation) or -2 (the cap is reached: nothing
+# changed). delta -1 gives a slot back (an upload that failed or was a retry).
+FILE_SLOT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local delta, cap = tonumber(ARGV[3]), tonumber(ARGV[2])
+local count = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if delta > 0 and cap > 0 and count + delta > cap then return -2 end
+if count + delta < 0 then delta = -count end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], delta)
+"""
+
 RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from handoff import keyspace, lua
 from handoff.attachments.checks import Limits, check_file
 from handoff.attachments.links import LinkSigner
 from handoff.attachments.storage import Attachment, AttachmentStorage, new_attachment_id
@@ -27,6 +28,7 @@ from handoff.store import Conflict, LiveConversation, Store
 from handoff.transcript import Transcript
 
 VISITOR_STATES = (State.QUEUED, State.ASSIGNED)
+SLOT_FIELD = "files"  # the conversation hash's count of files kept (lua.FILE_SLOT)
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,24 @@ class AttachmentDesk:
         self.store, self.transcript, self.storage = store, transcript, storage
         self.links, self.limits, self.per_conversation = links, limits, per_conversation
 
+    async def _file_slot(self, cid: str, delta: int) -> int:
+        """Take (+1) or give back (-1) one of the conversation's file slots, atomically in Redis, so
+        two uploads at once on any processes cannot pass the cap."""
+        cap = str(self.per_conversation or 0)
+        args = (SLOT_FIELD, cap, str(delta))
+        return int(await self.store.redis.eval(lua.FILE_SLOT, 1, keyspace.conversation(cid), *args))
+
     async def _keep(self, conv: LiveConversation, sender: str, upload: Upload) -> Attachment:
-        existing = await asyncio.to_thread(self.storage.list_conversation, conv.id)
-        if self.per_conversation and len(existing) >= self.per_conversation:
+        taken = await self._file_slot(conv.id, 1)
+        if taken == -1:
+            raise HttpError(409, "invalid_state", "the conversation changed; nothing was sent")
+        if taken == -2:
             raise HttpError(409, "too_many_files", f"a conversation can hold {self.per_conversation} files")
-        cleaned = await asyncio.to_thread(check_file, upload.data, upload.name, self.limits)
+        try:
+            cleaned = await asyncio.to_thread(check_file, upload.data, upload.name, self.limits)
+        except BaseException:
+            await self._file_slot(conv.id, -1)
+            raise
         attachment = Attachment(
             id=new_attachment_id(),
             conversation_id=conv.id,
@@ -63,7 +78,11 @@ class AttachmentDesk:
             sender=sender,
             at=time.time(),
         )
-        await asyncio.to_thread(self.storage.put, attachment, cleaned.data)
+        try:
+            await asyncio.to_thread(self.storage.put, attachment, cleaned.data)
+        except BaseException:
+            await self._file_slot(conv.id, -1)
+            raise
         return attachment
 
     async def _post(
@@ -86,13 +105,13 @@ class AttachmentDesk:
                 expect=expect,
             )
         except Conflict:
-            await asyncio.to_thread(self.storage.delete, conv.id, attachment.id)
+            await self._discard(conv.id, attachment.id)
             raise HttpError(409, "invalid_state", "the conversation changed; nothing was sent") from None
         except BaseException:
-            await asyncio.to_thread(self.storage.delete, conv.id, attachment.id)
+            await self._discard(conv.id, attachment.id)
             raise
         if not fresh:  # a retried client_id: the first upload's message stands
-            await asyncio.to_thread(self.storage.delete, conv.id, attachment.id)
+            await self._discard(conv.id, attachment.id)
         return {
             "ok": True,
             "id": f"{conv.id}:{stored['seq']}",
@@ -100,6 +119,10 @@ class AttachmentDesk:
             "conversation_id": conv.id,
             "attachment": (stored.get("meta") or {}).get("attachment"),
         }
+
+    async def _discard(self, cid: str, aid: str) -> None:
+        await asyncio.to_thread(self.storage.delete, cid, aid)
+        await self._file_slot(cid, -1)
 
     async def from_visitor(self, vid: str, upload: Upload) -> Dict[str, Any]:
         cid = await self.store.open_conversation_id(vid)

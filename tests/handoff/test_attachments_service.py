@@ -173,3 +173,43 @@ async def test_uploads_are_rate_limited_per_visitor(redis_url, tmp_path):
     finally:
         await visitor.disconnect()
         service.stop()
+
+
+async def test_uploads_at_once_never_pass_the_per_conversation_cap(live, tmp_path):
+    """Six uploads at once into a conversation with room for three: three are kept, three get
+    too_many_files; a refused file gives its slot back (lua.FILE_SLOT; it was a listing checked
+    before writing, so simultaneous uploads all passed)."""
+    from handoff.attachments.checks import Limits, Refused
+    from handoff.attachments.desk import SLOT_FIELD, AttachmentDesk, Upload
+    from handoff.attachments.storage import LocalDirectory
+    from handoff.http_edge import HttpError
+
+    service = live.service
+    desk = AttachmentDesk(
+        service.store,
+        service.transcript,
+        LocalDirectory(tmp_path / "files"),
+        LinkSigner(TEST_SECRET.encode(), 900),
+        Limits(5 * 1024 * 1024, 4096 * 4096),
+        per_conversation=3,
+    )
+    visitor = await live.visitor(language="en")
+    cid = (await visitor.call("request_human", {}))["conversation_id"]
+    vid = visitor.received("session")[0]["visitor_id"]
+
+    for _ in range(4):  # more refusals than the cap: each gives its slot back
+        with pytest.raises(Refused) as refused_file:
+            await desk.from_visitor(vid, Upload(b"<html></html>", "x.jpg"))
+        assert refused_file.value.code == "unsupported_type"
+    assert int(await live.redis.hget(keyspace.conversation(cid), SLOT_FIELD) or 0) == 0
+
+    photo = image_bytes("PNG", size=(64, 48))
+    results = await asyncio.gather(
+        *(desk.from_visitor(vid, Upload(photo, f"p{i}.png", client_id=f"c-{i}")) for i in range(6)),
+        return_exceptions=True,
+    )
+    kept = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, HttpError)]
+    assert len(kept) == 3 and [r.code for r in refused] == ["too_many_files"] * 3
+    assert len(desk.storage.list_conversation(cid)) == 3
+    assert int(await live.redis.hget(keyspace.conversation(cid), SLOT_FIELD)) == 3
