@@ -16,6 +16,8 @@ import time
 import weakref
 from typing import Any, AsyncIterator, Dict, List, Optional
 
+from redis.exceptions import RedisError
+
 from handoff import keyspace, lua
 from handoff.announcer import Announcer
 from handoff.bot_context import escalation_context
@@ -28,6 +30,8 @@ from handoff.waiting import WaitingLine
 log = logging.getLogger("handoff")
 
 REDRIVE_AT_ONCE = 8
+LOCK_TTL = 10.0  # seconds a turn lock outlives a holder that died; renewed every LOCK_TTL / 3 while held
+REDRIVE_AFTER = LOCK_TTL + 5  # seconds a message may await the bot, its lock free, before a re-drive
 REPLY_META = ("reply", "topic", "intent_confidence", "machine_translated", "requested_lang", "notes")
 
 
@@ -54,20 +58,32 @@ class BotTurn:
 
     @contextlib.asynccontextmanager
     async def _turn_lock(self, cid: str) -> AsyncIterator[None]:
-        """One turn at a time per conversation across every service process: a Redis lock (that
-        expires after the Rasa timeout, should its holder die), inside this process's own lock."""
+        """One turn at a time per conversation across every service process: a Redis lock, inside
+        this process's own lock. The holder renews it while the turn runs (a Rasa call may take the
+        whole Rasa timeout); should the holder die, it expires within LOCK_TTL and the sweeper
+        re-drives the turn (`redrive`)."""
         local = self._locks.get(cid)
         if local is None:
             local = self._locks[cid] = asyncio.Lock()
         async with local:
             key, token = keyspace.turn_lock(cid), secrets.token_hex(8)
-            ttl_ms = int((self.rasa.timeout + 5) * 1000)
+            ttl_ms = int(LOCK_TTL * 1000)
             while not await self.store.redis.set(key, token, nx=True, px=ttl_ms):
                 await asyncio.sleep(0.05)
+            renewing = asyncio.ensure_future(self._renew(key, token, ttl_ms))
             try:
                 yield
             finally:
+                renewing.cancel()
                 await self.store.redis.eval(lua.RELEASE_LOCK, 1, key, token)
+
+    async def _renew(self, key: str, token: str, ttl_ms: int) -> None:
+        while True:
+            await asyncio.sleep(LOCK_TTL / 3)
+            try:
+                await self.store.redis.eval(lua.RENEW_LOCK, 1, key, token, ttl_ms)
+            except RedisError as exc:  # Redis away: the turn's own writes will say so
+                log.warning("renewing the turn lock %s failed: %s", key, exc)
 
     async def run(
         self,
@@ -83,8 +99,8 @@ class BotTurn:
                 await self.store.turn_done(conv.id, stored["seq"])
                 return  # escalated (or ended) while this turn waited: no bot answer after `queued`
             pending = await self.store.redis.zscore(keyspace.PENDING_TURNS, f"{conv.id}|{stored['seq']}")
-            if redriven and not pending:
-                return  # answered meanwhile by the process that first had it
+            if not pending:
+                return  # answered meanwhile by another run (a re-drive, or the process that first had it)
             conv = current
             metadata: Dict[str, Any] = {"conversation_language": conv.language or None}
             if chosen_language:
@@ -119,7 +135,7 @@ class BotTurn:
         async def one(cid: str, seq: int) -> int:
             async with gate:
                 if await self.store.redis.exists(keyspace.turn_lock(cid)):
-                    return 0  # its turn is running (or its owner died less than the lock's TTL ago)
+                    return 0  # its turn is running (or its owner died less than LOCK_TTL ago)
                 conv = await self.store.get(cid)
                 messages = await self.store.messages(cid, seq - 1) if conv else []
                 if conv is None or not messages or messages[0].get("sender") != "visitor":

@@ -148,6 +148,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# Keeps a lock alive while its holder still holds it. KEYS: lock; ARGV: token, milliseconds
+RENEW_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 # Guards, then an optional message, then writes: all or nothing.
 # KEYS: conversation, messages, client ids, events, active
 # ARGV: cid, now, has_message, client_id, lang, body, nguards, guards..., nops, ops...
@@ -224,7 +230,10 @@ BOT_TURN = (
     + """
 local conv, msgs = KEYS[1], KEYS[2]
 local cid, now, visitor_seq, detected = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-if KEYS[6] then redis.call('ZREM', KEYS[6], cid .. '|' .. visitor_seq) end  -- the turn is done
+local awaited = 1
+if KEYS[6] then awaited = redis.call('ZREM', KEYS[6], cid .. '|' .. visitor_seq) end  -- the turn is done
+-- replies to a message no longer awaiting the bot: another run answered it (or it was given up)
+if awaited == 0 and tonumber(ARGV[6]) > 0 then return {-3} end
 if redis.call('HGET', conv, 'state') ~= 'bot' then return {-2} end  -- left the bot: drop the turn
 local vid = redis.call('HGET', conv, 'visitor_id') or ''
 local written = 0

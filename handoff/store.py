@@ -316,8 +316,8 @@ class Store:
     ) -> Optional[List[Dict[str, Any]]]:
         """After Rasa answered: the detected language (written once, onto the conversation and the
         visitor's message), the bot's resolution, and its replies, in one script. Each reply carries
-        `turn` (`<visitor seq>:<run id>`: the message it answers; an audit finds a turn run twice).
-        Returns the stored replies, or None (nothing written) when the conversation is no longer `bot`."""
+        `turn` (`<visitor seq>:<run id>`: the message it answers). Returns the stored replies, or None
+        (nothing written) when the conversation left the bot or another run answered the message."""
         args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
         turn = f"{visitor_seq}:{secrets.token_hex(4)}"  # which message this answers, and which run
@@ -326,7 +326,7 @@ class Store:
         written, *stored = await self._bot_turn(
             keys=[*self._conv_keys(cid), keyspace.PENDING_TURNS], args=args
         )
-        if int(written) == -2:
+        if int(written) in (-2, -3):  # left the bot, or another run already answered this message
             return None
         if int(written) == -1 and detected:  # a message stored by an older version: rewrite it
             await self.update_message(cid, visitor_seq, lang=detected)

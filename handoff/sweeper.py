@@ -24,6 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 from handoff import keyspace, tracker_erasure
 from handoff import protocol as p
 from handoff.agents import Agent, UserStore
+from handoff.bot_turn import REDRIVE_AFTER
 from handoff.joining import Joins, joined
 from handoff.presence import Presence
 from handoff.state import InvalidTransition, State
@@ -196,7 +197,7 @@ class Sweeper:
                 # re-driven turns wait for Rasa: they run beside the sweep (which keeps agents'
                 # heartbeats on time), one batch at a time
                 if self._redriving is None or self._redriving.done():
-                    self._redriving = asyncio.ensure_future(self.bot.redrive(self.bot.rasa.timeout + 10))
+                    self._redriving = asyncio.ensure_future(self.bot.redrive(REDRIVE_AFTER))
                     self._redriving.add_done_callback(_log_failure)
                 await tracker_erasure.retry_due(self.store.redis, self.bot.rasa.clear_tracker)
             await self.end_idle_bot_conversations()

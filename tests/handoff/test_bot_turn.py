@@ -4,12 +4,13 @@ covered by tests/handoff/test_service.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 import redis.asyncio
 
-from handoff import keyspace
+from handoff import bot_turn, keyspace
 from handoff.bot_turn import reply_body
 from handoff.rasa_client import BotReply
 from handoff.store import Store
@@ -103,3 +104,32 @@ async def test_a_visitor_message_and_a_bot_turn_take_one_round_trip_each(redis_u
         assert CountingRedis.round_trips == 2
     finally:
         await client.aclose()
+
+
+async def test_a_message_is_answered_once_when_two_runs_race(redis_client):
+    """A re-drive and a slow original run both reach Rasa: the second to record stores nothing."""
+    store = Store(redis_client)
+    turn = await store.visitor_message("v_race", "where is my order", "m-1")
+    cid, seq = turn.conversation.id, turn.message["seq"]
+    reply = {"sender": "bot", "text": "It ships today.", "lang": "en", "meta": {"reply": "faq/order_status"}}
+    first = await store.record_bot_turn(cid, seq, "en", None, [reply])
+    assert [m["seq"] for m in first] == [2]
+    assert await store.record_bot_turn(cid, seq, "en", None, [reply]) is None
+    assert [m["sender"] for m in await store.messages(cid)] == ["visitor", "bot"]
+
+
+async def test_a_turn_lock_outlives_its_ttl_while_held_and_expires_when_its_holder_is_gone(
+    redis_client, monkeypatch
+):
+    monkeypatch.setattr(bot_turn, "LOCK_TTL", 0.3)
+    store = Store(redis_client)
+    turns = bot_turn.BotTurn(store, rasa=None, announcer=None, transcript=None, waiting=None)
+    key = keyspace.turn_lock("c_lock")
+    async with turns._turn_lock("c_lock"):
+        await asyncio.sleep(1.0)  # a slow Rasa call: more than three times the TTL
+        assert await redis_client.exists(key)  # renewed: no re-drive while the turn runs
+    assert not await redis_client.exists(key)
+    # a holder that dies renews nothing: the lock it leaves is gone within the TTL
+    await redis_client.set(key, "dead-holder", px=300)
+    await asyncio.sleep(0.5)
+    assert not await redis_client.exists(key)
