@@ -19,13 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from handoff.rasa_token import rasa_token  # noqa: E402
 
 
+def rasa_argv(token: str, host: str, argv: list) -> list:
+    """`rasa run`'s arguments. The token is joined to its option (`--auth-token=...`): a token that
+    starts with "-" (1 in 64 of the URL-safe ones) would otherwise read as an option."""
+    return ["rasa", "run", "--enable-api", f"--auth-token={token}", "--interface", host, *argv]
+
+
 def main(argv: list) -> None:
     if any(a == "--auth-token" or a.startswith("--auth-token=") for a in argv):
         raise SystemExit(
             "rasa_serve.py: the token comes from RASA_TOKEN or var/rasa-token, not the command line"
         )
-    host = os.environ.get("RASA_HOST") or "127.0.0.1"
-    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", rasa_token(), "--interface", host, *argv]
+    sys.argv = rasa_argv(rasa_token(), os.environ.get("RASA_HOST") or "127.0.0.1", argv)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
