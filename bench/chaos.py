@@ -58,10 +58,10 @@ from bot.content import load_content
 from handoff import keyspace
 from handoff.embedded_redis import EmbeddedRedis
 from tests.support.handoff_service import handoff_service
-from tests.support.processes import Service, action_service, free_port, rasa_service, translator_service
+from tests.support.processes import Service, free_port, start_bot
 
 LANGS = ("en", "bn", "ml")
-ANSWER_TIMEOUT = 150.0  # a turn whose process died is re-driven after the Rasa timeout + 10 s (sweeper.py)
+ANSWER_TIMEOUT = 150.0  # a turn whose process died is re-driven 15 s after its message (bot_turn.py)
 
 
 class PortRedis(EmbeddedRedis):
@@ -99,17 +99,18 @@ class Stack:
 
     def start(self) -> None:
         self.redis.start()
-        ports = {name: free_port() for name in ("translator", "actions", "rasa", "a", "b")}
-        translator_url = f"http://127.0.0.1:{ports['translator']}"
-        self.services.append(translator_service(ports["translator"], self.tmp / "models", self.tmp).start())
-        self.services.append(action_service(ports["actions"], translator_url, self.tmp).start())
-        rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, self.tmp).start()
-        self.services.append(rasa)
-        rasa_url = f"http://127.0.0.1:{ports['rasa']}"
+        bot = start_bot(self.tmp, self.tmp / "models", self.services)
+        ports = {name: free_port() for name in ("a", "b")}
         self.handoff: Dict[str, Service] = {}
         for name in ("a", "b"):
             service = handoff_service(
-                name, ports[name], self.redis.url, rasa_url, translator_url, self.tmp, RASA_TOKEN=rasa.token
+                name,
+                ports[name],
+                self.redis.url,
+                bot["rasa_url"],
+                bot["translator_url"],
+                self.tmp,
+                RASA_TOKEN=bot["rasa_token"],
             )
             service.env.pop("HANDOFF_RASA_TIMEOUT", None)  # the service's default (30 s), as deployed
             self.services.append(service.start())

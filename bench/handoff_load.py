@@ -57,10 +57,8 @@ from tests.support.handoff_service import AgentClient, Visitor, add_agent, hando
 from tests.support.processes import (
     MODEL,
     Service,
-    action_service,
     free_port,
-    rasa_service,
-    translator_service,
+    start_bot,
 )
 
 LANGS = ("en", "bn", "ml")
@@ -184,13 +182,9 @@ class Stack:
     def start(self) -> None:
         self.redis_server = EmbeddedRedis(self.tmp / "redis")
         self.redis_url = self.redis_server.start()
-        ports = {name: free_port() for name in ("translator", "actions", "rasa", "a", "b")}
-        translator_url = f"http://127.0.0.1:{ports['translator']}"
-        self.services.append(translator_service(ports["translator"], self.tmp / "models", self.tmp).start())
-        self.services.append(action_service(ports["actions"], translator_url, self.tmp).start())
-        rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, self.tmp).start()
-        self.services.append(rasa)
-        self.rasa_url = f"http://127.0.0.1:{ports['rasa']}"
+        bot = start_bot(self.tmp, self.tmp / "models", self.services)
+        self.rasa_url = bot["rasa_url"]
+        ports = {name: free_port() for name in ("a", "b")}
         self.handoff: Dict[str, Service] = {}
         for name in ("a", "b"):
             service = handoff_service(
@@ -198,10 +192,10 @@ class Stack:
                 ports[name],
                 self.redis_url,
                 self.rasa_url,
-                translator_url,
+                bot["translator_url"],
                 self.tmp,
                 HANDOFF_RASA_TIMEOUT=RASA_TIMEOUT,
-                RASA_TOKEN=rasa.token,
+                RASA_TOKEN=bot["rasa_token"],
             ).start()
             self.services.append(service)
             self.handoff[name] = service

@@ -19,13 +19,11 @@ from tests.support.processes import (
     REPO_ROOT,
     SVC_VENV,
     Service,
-    action_service,
     base_env,
     build_test_models,
     free_port,
     install_models,
-    rasa_service,
-    translator_service,
+    start_bot,
 )
 
 TEST_SECRET = "test-secret-" + "0123456789abcdef" * 3
@@ -86,14 +84,10 @@ def running_stack(
     try:
         packages = logs / "translation-models"
         install_models(build_test_models(logs / "argos", [("bn", "en"), ("en", "bn")]), packages)
-        ports = {name: free_port() for name in ("translator", "actions", "rasa", *handoff_names)}
-        translator_url = f"http://127.0.0.1:{ports['translator']}"
-        rasa_url = f"http://127.0.0.1:{ports['rasa']}"
-        services.append(translator_service(ports["translator"], packages, logs).start())
-        services.append(action_service(ports["actions"], translator_url, logs).start())
-        rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, logs).start()
-        services.append(rasa)
-        settings = {"RASA_TOKEN": rasa.token, **settings}
+        bot = start_bot(logs, packages, services)
+        translator_url, rasa_url = bot["translator_url"], bot["rasa_url"]
+        ports = {name: free_port() for name in handoff_names}
+        settings = {"RASA_TOKEN": bot["rasa_token"], **settings}
         for name in handoff_names:
             services.append(
                 handoff_service(
@@ -108,7 +102,7 @@ def running_stack(
             redis_url=redis_url,
             redis_server=redis_server,
             rasa_url=rasa_url,
-            rasa_token=rasa.token,
+            rasa_token=bot["rasa_token"],
             translator_url=translator_url,
             logs=logs,
             services=services,

@@ -168,6 +168,24 @@ def rasa_service(port: int, actions_port: int, translator_url: str, log_dir: Pat
     return service
 
 
+def start_bot(log_dir: Path, packages_dir: Path, services: List[Service]) -> Dict[str, str]:
+    """The bot's side as `make run` starts it: the translator (models from `packages_dir`), the
+    action server and Rasa with the trained model, each on a free loopback port. Each is appended to
+    `services` once started, so the caller stops what did start even if a later one fails.
+    Returns `translator_url`, `rasa_url` and `rasa_token`."""
+    ports = {name: free_port() for name in ("translator", "actions", "rasa")}
+    translator_url = f"http://127.0.0.1:{ports['translator']}"
+    services.append(translator_service(ports["translator"], packages_dir, log_dir).start())
+    services.append(action_service(ports["actions"], translator_url, log_dir).start())
+    rasa = rasa_service(ports["rasa"], ports["actions"], translator_url, log_dir).start()
+    services.append(rasa)
+    return {
+        "translator_url": translator_url,
+        "rasa_url": f"http://127.0.0.1:{ports['rasa']}",
+        "rasa_token": rasa.token,
+    }
+
+
 def api(url: str, token: str) -> str:
     """An URL of Rasa's HTTP API with its token."""
     return url + ("&" if "?" in url else "?") + "token=" + token
