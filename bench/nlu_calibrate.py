@@ -101,9 +101,12 @@ def out_of_fold_rankings(
             fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
         else:
             fold_texts, fold_embeddings, fold_labels = [texts[i] for i in train], embeddings[train], y[train]
-        model = TextClassifier(encoder_weight=float(config["encoder_weight"]), C=float(config["C"])).fit(
-            fold_texts, fold_embeddings, fold_labels
-        )
+        model = TextClassifier(
+            encoder_weight=float(config["encoder_weight"]),
+            C=float(config["C"]),
+            neighbour_weight=float(config.get("neighbour_weight", 0.0)),
+            neighbours=int(config.get("neighbours", 5)),
+        ).fit(fold_texts, fold_embeddings, fold_labels)
         probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
         for i, row in zip(test, probabilities, strict=True):
             rankings[i] = [{"name": model.classes[j], "confidence": float(row[j])} for j in np.argsort(-row)]

@@ -95,23 +95,38 @@ def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> float:
 class TextClassifier:
     """A linear SVM over [encoder_weight * embedding, n-grams], with calibrated softmax scores.
 
-    `encoder_weight` 0 uses n-grams only (no embeddings needed). The SVM's
-    decision scores become probabilities by a softmax whose temperature is
-    fitted on out-of-fold scores of the training examples (`calibration_folds`).
+    `encoder_weight` 0 uses n-grams only (no embeddings needed). With
+    `neighbour_weight` > 0, each intent's score also gets that weight times its
+    nearest-neighbour similarity: the mean cosine between the message's
+    embedding and its `neighbours` most similar training examples of that
+    intent (a local view the linear model lacks; chosen by cross-validation).
+    The scores become probabilities by a softmax whose temperature is fitted
+    on out-of-fold scores of the training examples (`calibration_folds`).
     """
 
     def __init__(
-        self, encoder_weight: float = 3.0, C: float = 1.0, use_ngrams: bool = True, calibration_folds: int = 3
+        self,
+        encoder_weight: float = 3.0,
+        C: float = 1.0,
+        use_ngrams: bool = True,
+        calibration_folds: int = 3,
+        neighbour_weight: float = 0.0,
+        neighbours: int = 5,
     ) -> None:
         self.encoder_weight = float(encoder_weight)
         self.C = float(C)
         self.use_ngrams = bool(use_ngrams)
         self.calibration_folds = int(calibration_folds)
+        self.neighbour_weight = float(neighbour_weight)
+        self.neighbours = int(neighbours)
         self.ngrams: Optional[NgramFeatures] = None
         self.classes: List[str] = []
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
         self.temperature = 1.0
+        # With neighbour_weight: the training embeddings and their class indices.
+        self.memory: Optional[np.ndarray] = None
+        self.memory_class: Optional[np.ndarray] = None
 
     def features(self, texts: Sequence[str], embeddings: Optional[np.ndarray]) -> sp.csr_matrix:
         parts = []
@@ -137,6 +152,10 @@ class TextClassifier:
         if self.use_ngrams:
             self.ngrams = NgramFeatures().fit(texts)
         self.classes, self.coef, self.intercept = self._fit_svm(texts, embeddings, labels)
+        if self.neighbour_weight:
+            index = {c: i for i, c in enumerate(self.classes)}
+            self.memory = np.asarray(embeddings, dtype=np.float32)
+            self.memory_class = np.array([index[c] for c in labels], dtype=np.int32)
         self.temperature = self._calibrate(texts, embeddings, labels)
         return self
 
@@ -150,7 +169,9 @@ class TextClassifier:
         index = {c: i for i, c in enumerate(self.classes)}
         scores, gold = [], []
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, labels):
-            fold = TextClassifier(self.encoder_weight, self.C, self.use_ngrams, calibration_folds=0).fit(
+            fold = TextClassifier(
+                self.encoder_weight, self.C, self.use_ngrams, 0, self.neighbour_weight, self.neighbours
+            ).fit(
                 [texts[i] for i in train],
                 embeddings[train] if embeddings is not None else None,
                 labels[train],
@@ -166,7 +187,21 @@ class TextClassifier:
         return fit_temperature(np.vstack(scores), np.asarray(gold))
 
     def decision(self, texts: Sequence[str], embeddings: Optional[np.ndarray]) -> np.ndarray:
-        return np.asarray(self.features(texts, embeddings) @ self.coef.T + self.intercept)
+        scores = np.asarray(self.features(texts, embeddings) @ self.coef.T + self.intercept)
+        if self.neighbour_weight and self.memory is not None:
+            scores = scores + self.neighbour_weight * self.neighbour_similarity(embeddings)
+        return scores
+
+    def neighbour_similarity(self, embeddings: np.ndarray) -> np.ndarray:
+        """(messages, classes): mean cosine to each class's `neighbours` nearest training examples."""
+        sims = np.asarray(embeddings, dtype=np.float32) @ self.memory.T
+        out = np.zeros((len(sims), len(self.classes)), dtype=np.float32)
+        for j in range(len(self.classes)):
+            of_class = sims[:, self.memory_class == j]
+            k = min(self.neighbours, of_class.shape[1])
+            if k:
+                out[:, j] = np.partition(of_class, -k, axis=1)[:, -k:].mean(axis=1)
+        return out
 
     def predict_proba(self, texts: Sequence[str], embeddings: Optional[np.ndarray]) -> np.ndarray:
         """Rows of probabilities over `self.classes`."""
@@ -180,8 +215,12 @@ class TextClassifier:
             "use_ngrams": self.use_ngrams,
             "classes": self.classes,
             "temperature": self.temperature,
+            "neighbour_weight": self.neighbour_weight,
+            "neighbours": self.neighbours,
         }
         arrays = {"coef": self.coef, "intercept": self.intercept}
+        if self.memory is not None:
+            arrays.update(memory=self.memory, memory_class=self.memory_class)
         if self.ngrams is not None:
             vocab, idf = self.ngrams.to_state()
             meta["vocabulary"] = vocab
@@ -194,7 +233,14 @@ class TextClassifier:
         meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
         with np.load(directory / f"{name}.npz") as data:
             arrays = {key: data[key] for key in data.files}
-        model = cls(meta["encoder_weight"], meta["C"], meta["use_ngrams"])
+        model = cls(
+            meta["encoder_weight"],
+            meta["C"],
+            meta["use_ngrams"],
+            neighbour_weight=meta.get("neighbour_weight", 0.0),
+            neighbours=meta.get("neighbours", 5),
+        )
+        model.memory, model.memory_class = arrays.get("memory"), arrays.get("memory_class")
         model.classes = list(meta["classes"])
         model.temperature = float(meta["temperature"])
         model.coef, model.intercept = arrays["coef"], arrays["intercept"]

@@ -59,6 +59,8 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         return {
             "encoder_weight": 3.0,  # the embedding's weight next to the n-gram blocks
             "C": 1.0,
+            "neighbour_weight": 0.0,  # weight of the nearest-neighbour similarity (bot/text_model.py)
+            "neighbours": 5,
             "use_ngrams": True,
             "calibration_folds": 3,
             "priority_intents": {},  # e.g. {"request_human": 0.3}: promote it at that share
@@ -101,6 +103,8 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             C=float(self.config["C"]),
             use_ngrams=bool(self.config["use_ngrams"]),
             calibration_folds=int(self.config["calibration_folds"]),
+            neighbour_weight=float(self.config["neighbour_weight"]),
+            neighbours=int(self.config["neighbours"]),
         ).fit(texts, embeddings, [m.get(INTENT) for m in examples])
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(directory)

@@ -61,6 +61,37 @@ def test_save_and_load_give_the_same_probabilities(model, tmp_path):
     )
 
 
+def test_neighbour_similarity_is_the_mean_of_the_nearest_examples_per_intent():
+    embeddings = np.array([[1, 0], [0.6, 0.8], [0, 1], [0.8, 0.6]], dtype=np.float32)
+    model = TextClassifier(
+        encoder_weight=1.0, use_ngrams=False, calibration_folds=0, neighbour_weight=2.0, neighbours=2
+    )
+    model.fit(["a", "b", "c", "d"], embeddings, ["x", "x", "y", "y"])
+    message = np.array([[1.0, 0.0]], dtype=np.float32)
+    # x: cosines 1.0 and 0.6 -> 0.8; y: 0.0 and 0.8 -> 0.4
+    assert np.allclose(model.neighbour_similarity(message), [[0.8, 0.4]])
+    linear = np.asarray(model.features(["a"], message) @ model.coef.T + model.intercept)
+    assert np.allclose(model.decision(["a"], message), linear + 2.0 * np.array([[0.8, 0.4]]))
+
+
+def test_a_model_with_neighbours_saves_and_loads_them(data, tmp_path):
+    texts, embeddings, labels = data
+    model = TextClassifier(neighbour_weight=10.0, neighbours=3).fit(texts, embeddings, labels)
+    model.save(tmp_path)
+    loaded = TextClassifier.load(tmp_path)
+    assert loaded.neighbour_weight == 10.0 and loaded.neighbours == 3
+    query = get_encoder().encode(["where is my parcel", "নমস্কার দাদা"])
+    assert np.allclose(
+        loaded.predict_proba(["where is my parcel", "নমস্কার দাদা"], query),
+        model.predict_proba(["where is my parcel", "নমস্কার দাদা"], query),
+        atol=1e-5,
+    )
+    assert [loaded.classes[i] for i in loaded.predict_proba(["x", "y"], query).argmax(axis=1)] == [
+        "order_status",
+        "greet",
+    ]
+
+
 def test_ngrams_only_model_needs_no_embeddings():
     model = TextClassifier(encoder_weight=0.0).fit(
         ["amar order kothay", "refund kobe pabo", "where is my order", "when do i get my refund"] * 3,
