@@ -33,10 +33,11 @@ import numpy as np
 import yaml
 
 from bench.common import REPO_ROOT, save
-from bench.nlu_compare import production_embeddings, training_examples
+from bench.nlu_compare import fold_lexicon_embeddings, production_embeddings, training_examples
 from bot.content import load_content
 from bot.encoder import EmbeddingCache, get_encoder
 from bot.text_model import TextClassifier, prioritise
+from bot.transliterate import LANGUAGES
 
 THRESHOLDS = [round(x, 2) for x in np.arange(0.2, 0.96, 0.05)]
 MARGINS = [0.0, 0.02, 0.05, 0.1, 0.2]
@@ -79,9 +80,20 @@ PRIORITY_SHARES = [None, 0.2, 0.3, 0.4, 0.5]
 
 
 def out_of_fold_rankings(
-    texts, embeddings, labels, langs, folds: int, copies=None, similarity: float = 1.0, purge_by=None
+    texts,
+    embeddings,
+    labels,
+    langs,
+    folds: int,
+    copies=None,
+    similarity: float = 1.0,
+    purge_by=None,
+    per_fold=None,
 ) -> List[List[dict]]:
     """The classifier's ranking of every training example by a model that did not see it.
+
+    `per_fold` (bench.nlu_compare.fold_lexicon_embeddings): the embeddings
+    for a fold's training indices, when they depend on what the fold learns.
 
     `copies` (bench.nlu_compare.RomanizedCopies): each fold also trains on the
     Latin-letter copies of its own native examples, as production training does.
@@ -91,6 +103,8 @@ def out_of_fold_rankings(
     rankings: List[List[dict]] = [[] for _ in texts]
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
     for train, test in folds_of(labels, strata, folds):
+        if per_fold is not None:
+            embeddings = per_fold(train)
         if similarity < 1:
             # By the Latin text's embedding (`purge_by`), whatever the embedding
             # of romanized text: every way of embedding it is judged on the same folds.
@@ -231,6 +245,9 @@ def main() -> int:
         default="source",
         help="native form of a generated romanized copy (the featurizer uses its source)",
     )
+    parser.add_argument(
+        "--no-lexicon", action="store_true", help="transliterate without the learned lexicon (to compare)"
+    )
     parser.add_argument("--target", type=float, default=0.03, help="wrong answers acted on, per language")
     args = parser.parse_args()
     content = load_content()
@@ -241,8 +258,23 @@ def main() -> int:
         content, texts, labels, langs, cache, args.romanized, args.copy_native == "source"
     )
     copies = None if args.no_copies else copies
+    featurizer = component_config("SentenceEncoderFeaturizer")
+    mode = args.romanized or featurizer.get("romanized", "mean")
+    per_fold = None
+    lexicon = featurizer.get("lexicon", list(LANGUAGES))
+    if mode != "latin" and lexicon and not args.no_lexicon:
+        # The transliteration lexicon, learned from each fold's native training examples.
+        per_fold = fold_lexicon_embeddings(texts, langs, cache.encode(texts), cache, mode, lexicon)
     raw = out_of_fold_rankings(
-        texts, embeddings, labels, langs, args.folds, copies, args.paraphrase, purge_by=cache.encode(texts)
+        texts,
+        embeddings,
+        labels,
+        langs,
+        args.folds,
+        copies,
+        args.paraphrase,
+        purge_by=cache.encode(texts),
+        per_fold=per_fold,
     )
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:

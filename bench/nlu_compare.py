@@ -16,7 +16,8 @@ Writes results/bench/nlu_compare.json.
 `--romanized` chooses instead how romanized Bengali and Malayalam are embedded
 (bot/components/sentence_features.py `romanized`): the Latin text, its
 transliteration to the native script (bot/transliterate.py), or the mean of
-both, each with and without the generated romanized copies, with the
+both, each with and without the generated romanized copies, and with the
+transliteration lexicon (learned from each fold's native training examples), with the
 production classifier (bot/text_model.py). The human-typed bn-Latn and ml-Latn
 training blocks are the evaluation folds of interest; native accuracy is
 reported too (it must not drop). Besides plain folds, folds whose training
@@ -117,6 +118,33 @@ class NativeForms:
             for i, vector in copy_latin.items()
         }
         return embeddings, copies
+
+
+def fold_lexicon_embeddings(
+    texts: List[str], langs: List[str], latin: np.ndarray, cache, mode: str, languages=None
+):
+    """A function of a fold's training indices: the examples' embeddings, the romanized ones
+    transliterated with a lexicon (bot/transliterate.py `Lexicon`) learned from that fold's
+    native training examples only, as the trained featurizer does with all of them.
+    """
+    from bot.components.sentence_features import combine
+    from bot.transliterate import LANGUAGES, Lexicon, to_native
+
+    romanized = [i for i, lang in enumerate(langs) if lang.endswith("-Latn")]
+
+    def of(train) -> np.ndarray:
+        lexicon = Lexicon.learn(
+            {lang: [texts[i] for i in train if langs[i] == lang] for lang in languages or LANGUAGES}
+        )
+        native = {i: to_native(texts[i], langs[i].split("-")[0], lexicon) for i in romanized}
+        native = {i: t for i, t in native.items() if t}
+        vectors = cache.encode(list(native.values())) if native else []
+        embeddings = latin.copy()
+        for i, vector in zip(native, vectors, strict=True):
+            embeddings[i] = combine(latin[i], vector, mode)
+        return embeddings
+
+    return of
 
 
 def production_embeddings(
@@ -246,17 +274,22 @@ def romanized_modes(folds: int, only: List[str], similarity: float = 0.9) -> Dic
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
     splits = list(folds_of(labels, strata, folds))
     report: Dict[str, dict] = {}
-    variants = [(mode, False) for mode in ROMANIZED_MODES] + [("native", True), ("mean", True)]
-    for mode, copy_source in variants:
+    variants = [(mode, False, False) for mode in ROMANIZED_MODES]
+    variants += [("native", True, False), ("mean", True, False), ("native", True, True), ("mean", True, True)]
+    for mode, copy_source, lexicon in variants:
         embeddings, copy_embeddings = forms.apply(mode, latin, copies.embedding, copy_source)
+        per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, mode) if lexicon else None
         for folding in ("plain", f"reworded<{similarity}"):
             for with_copies in (True, False) if not copy_source else (True,):
                 name = f"{mode}, {folding}, {'with' if with_copies else 'without'} copies"
                 name += " (native form of a copy: its source)" if copy_source else ""
+                name += " + lexicon" if lexicon else ""
                 if only and not any(o in name for o in only):
                     continue
                 predicted = np.empty(len(texts), dtype=object)
                 for train, test in splits:
+                    if per_fold is not None:
+                        embeddings = per_fold(train)
                     if folding != "plain":
                         train = purge_near_copies(train, test, latin, y, similarity)
                     extra = [i for i in train if i in copies.of] if with_copies else []

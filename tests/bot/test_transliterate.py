@@ -95,3 +95,82 @@ def test_a_generated_copy_takes_its_source_as_native_form():
         example(romanize(source), "refund", language="bn", script="latin", generated="bot.romanize"),
     ]
     assert copy_sources(messages) == {2: source}  # another intent's copy has no source here
+
+
+@pytest.mark.parametrize(
+    "variants, lang",
+    [
+        (["ente", "ende", "nte"], "ml"),
+        (["evide", "yevide", "evidde"], "ml"),
+        (["cheyyanam", "cheyanam", "cheyyannam"], "ml"),
+        (["undu", "und"], "ml"),
+        (["kothay", "kothai", "kotay"], "bn"),
+        (["bhule", "vule"], "bn"),
+    ],
+)
+def test_spelling_key_joins_chat_variants(variants, lang):
+    from bot.transliterate import spelling_key
+
+    assert len({spelling_key(v, lang) for v in variants}) == 1
+
+
+def _lexicon():
+    from bot.transliterate import Lexicon
+
+    return Lexicon.learn(
+        {
+            "ml": ["എന്റെ order എവിടെ?", "order cancel ചെയ്യണം", "പൈസ എപ്പോ തിരിച്ചു കിട്ടും", "NS2650391 എവിടെ"],
+            "bn": ["আমার order কোথায়", "টাকা কবে ফেরত পাবো"],
+        }
+    )
+
+
+def test_the_lexicon_gives_the_native_words_of_training_examples():
+    lexicon = _lexicon()
+    assert to_native("ende order evida", "ml", lexicon) == "എന്റെ order എവിടെ"
+    assert to_native("nte order yevide", "ml", lexicon) == "എന്റെ order എവിടെ"
+    assert to_native("Cancel cheyyanam", "ml", lexicon) == "Cancel ചെയ്യണം"  # English stays, as mixed in
+    assert to_native("paisa eppo thirichu kittum", "ml", lexicon) == "പൈസ എപ്പോ തിരിച്ചു കിട്ടും"
+    assert to_native("amar order kothai", "bn", lexicon) == "আমার order কোথায়"
+    # Unknown words go through the scheme, as without a lexicon.
+    assert to_native("nanni", "ml", lexicon) == to_native("nanni", "ml") == "നന്നി"
+    assert to_native("ami bujhi", "bn", lexicon) == "আমি বুঝি"
+
+
+def test_the_lexicon_is_plain_data():
+    import json
+
+    from bot.transliterate import Lexicon
+
+    lexicon = _lexicon()
+    again = Lexicon.from_dict(json.loads(json.dumps(lexicon.as_dict())))
+    assert again.as_dict() == lexicon.as_dict()
+    assert to_native("ende order evida", "ml", again) == "എന്റെ order എവിടെ"
+    assert "ns2650391" not in again.latin["ml"]  # order numbers are never learned
+
+
+def test_the_featurizer_learns_and_saves_the_lexicon(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components.sentence_features import SentenceEncoderFeaturizer
+
+    def example(text, **block):
+        return Message(data={"text": text, "intent": "order_status", "metadata": {"intent": block}})
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("featurizer")
+    featurizer = SentenceEncoderFeaturizer.create({}, storage, resource, None)
+    featurizer.train(
+        TrainingData(
+            [
+                example("എന്റെ ഓർഡർ എവിടെ", language="ml"),
+                example("ente order evide", language="ml", script="latin"),  # not learned from
+                example("ഏന്റെ", language="ml", script="latin", generated="bot.romanize"),
+            ]
+        )
+    )
+    loaded = SentenceEncoderFeaturizer.load({}, storage, resource, None)
+    assert to_native("ende ordar evida", "ml", loaded.lexicon) == "എന്റെ ഓർഡർ എവിടെ"
+    assert loaded.lexicon.as_dict() == featurizer.lexicon.as_dict()
