@@ -154,8 +154,10 @@ class TextClassifier:
         self.classes, self.coef, self.intercept = self._fit_svm(texts, embeddings, labels)
         if self.neighbour_weight:
             index = {c: i for i, c in enumerate(self.classes)}
-            self.memory = np.asarray(embeddings, dtype=np.float32)
-            self.memory_class = np.array([index[c] for c in labels], dtype=np.int32)
+            classes = np.array([index[c] for c in labels], dtype=np.int32)
+            order = np.argsort(classes, kind="stable")  # each class one contiguous block
+            self.memory = np.asarray(embeddings, dtype=np.float32)[order]
+            self.memory_class = classes[order]
         self.temperature = self._calibrate(texts, embeddings, labels)
         return self
 
@@ -196,8 +198,10 @@ class TextClassifier:
         """(messages, classes): mean cosine to each class's `neighbours` nearest training examples."""
         sims = np.asarray(embeddings, dtype=np.float32) @ self.memory.T
         out = np.zeros((len(sims), len(self.classes)), dtype=np.float32)
+        # memory is sorted by class: class j is the block bounds[j]:bounds[j + 1].
+        bounds = np.searchsorted(self.memory_class, np.arange(len(self.classes) + 1))
         for j in range(len(self.classes)):
-            of_class = sims[:, self.memory_class == j]
+            of_class = sims[:, bounds[j] : bounds[j + 1]]
             k = min(self.neighbours, of_class.shape[1])
             if k:
                 out[:, j] = np.partition(of_class, -k, axis=1)[:, -k:].mean(axis=1)
