@@ -194,6 +194,15 @@ def test_mentioned_topic_needs_a_clear_winner_among_topics():
             {"name": "invoice", "confidence": 1e-8},
         ]
     }
+    # A "no" (seen from the served model): a topic leads by 11x, on 6e-9 of the probability.
+    chance = {
+        "intent_ranking": [
+            {"name": "deny", "confidence": 1.0},
+            {"name": "refund_status", "confidence": 5.8e-9},
+            {"name": "invoice", "confidence": 5.0e-10},
+        ]
+    }
     assert mentioned_topic(clear, topics) == "invoice"
     assert mentioned_topic(vague, topics) is None
+    assert mentioned_topic(chance, topics) is None
     assert mentioned_topic({"intent_ranking": []}, topics) is None
