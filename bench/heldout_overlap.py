@@ -57,24 +57,21 @@ def too_close(
     content: Content, since: Optional[Set[Tuple[str, str, str]]], ratio: float, cosine: float
 ) -> List[Tuple[str, str, str, float, float]]:
     """(intent, block, training example, best ratio, best cosine) over the limits."""
-    pairs = []
+    cache = EmbeddingCache(get_encoder())
+    found = []
     for name, intent in sorted(content.intents.items()):
         for lang, block in sorted(intent.languages.items()):
-            for text in block.examples:
-                if since is not None and (name, lang, _normal(text)) in since:
-                    continue
-                if block.heldout:
-                    pairs.append((name, lang, text, block.heldout))
-    if not pairs:
-        return []
-    cache = EmbeddingCache(get_encoder())
-    train = cache.encode([p[2] for p in pairs])
-    found = []
-    for (name, lang, text, heldout), vector in zip(pairs, train, strict=True):
-        best_ratio = max(difflib.SequenceMatcher(None, _normal(text), _normal(h)).ratio() for h in heldout)
-        best_cosine = float(np.max(cache.encode(heldout) @ vector))
-        if best_ratio >= ratio or best_cosine >= cosine:
-            found.append((name, lang, text, round(best_ratio, 3), round(best_cosine, 3)))
+            texts = [t for t in block.examples if since is None or (name, lang, _normal(t)) not in since]
+            if not texts or not block.heldout:
+                continue
+            # Each block's texts embedded once: cosines of every example with every held-out one.
+            cosines = cache.encode(texts) @ cache.encode(block.heldout).T
+            heldout = [_normal(h) for h in block.heldout]
+            for text, row in zip(texts, cosines, strict=True):
+                best_ratio = max(difflib.SequenceMatcher(None, _normal(text), h).ratio() for h in heldout)
+                best_cosine = float(np.max(row))
+                if best_ratio >= ratio or best_cosine >= cosine:
+                    found.append((name, lang, text, round(best_ratio, 3), round(best_cosine, 3)))
     return found
 
 
