@@ -235,7 +235,11 @@ def main() -> int:
         default=0.95,
         help="similarity above which a training example counts as a reworded test example (1: plain folds)",
     )
-    parser.add_argument("--no-copies", action="store_true", help="without the romanized copies (to compare)")
+    parser.add_argument(
+        "--copies",
+        action="store_true",
+        help="with the generated romanized copies of every language (to compare)",
+    )
     parser.add_argument(
         "--romanized", choices=["latin", "native", "mean"], help="override config.yml (to compare)"
     )
@@ -257,7 +261,8 @@ def main() -> int:
     embeddings, copies = production_embeddings(
         content, texts, labels, langs, cache, args.romanized, args.copy_native == "source"
     )
-    copies = None if args.no_copies else copies
+    # As training: copies only for data/languages.yml's `romanized_copies` (none today).
+    copies = copies if args.copies or content.settings.romanized_copies else None
     featurizer = component_config("SentenceEncoderFeaturizer")
     mode = args.romanized or featurizer.get("romanized", "mean")
     per_fold = None

@@ -56,11 +56,13 @@ class RomanizedCopies:
     """The Latin-letter copies (bot/romanize.py) that training adds, for cross-validation.
 
     A fold's training set gets the copies of its own native examples, never
-    those of the test fold's, exactly as the compiler adds them to training.
+    those of the test fold's, as the compiler adds them to training when
+    data/languages.yml lists languages under `romanized_copies`; the
+    comparisons make them for every romanized language.
     """
 
     def __init__(self, content, texts: List[str], labels: List[str], cache) -> None:
-        pairs = romanized_copies(content)
+        pairs = romanized_copies(content, content.settings.romanized)
         by_source = {
             (name, src): copy for name, langs in pairs.items() for ps in langs.values() for copy, src in ps
         }
@@ -233,7 +235,14 @@ def cross_validate(folds: int, only: List[str]) -> Dict[str, dict]:
         start = time.monotonic()
         predicted = np.empty(len(texts), dtype=object)
         for train, test in splitter.split(texts, strata):
-            fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
+            if content.settings.romanized_copies:  # as training adds them (data/languages.yml)
+                fold_texts, fold_embeddings, fold_labels = copies.extend(train, texts, embeddings, y)
+            else:
+                fold_texts, fold_embeddings, fold_labels = (
+                    [texts[i] for i in train],
+                    embeddings[train],
+                    y[train],
+                )
             predicted[test] = fit_predict(
                 fold_texts, fold_embeddings, fold_labels, [texts[i] for i in test], embeddings[test]
             )

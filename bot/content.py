@@ -66,6 +66,7 @@ class LanguageSettings:
     min_examples: int
     min_heldout: int
     romanized: List[str] = field(default_factory=list)  # languages also authored in Latin letters
+    romanized_copies: List[str] = field(default_factory=list)  # languages whose native examples are copied
     min_romanized_examples: int = 8
     min_romanized_heldout: int = 4
 
@@ -104,10 +105,13 @@ class Content:
             raise ContentError(f"no response {key!r} in data/responses.yml") from None
 
 
-def romanized_copies(content: Content) -> Dict[str, Dict[str, List[tuple]]]:
+def romanized_copies(
+    content: Content, languages: Optional[List[str]] = None
+) -> Dict[str, Dict[str, List[tuple]]]:
     """Latin-letter copies of the native training examples: {intent: {lang: [(copy, source)]}}.
 
-    For each language in `settings.romanized`; copies that equal an authored
+    For each of `languages` (default: `settings.romanized_copies`, the ones
+    training adds; the benchmarks compare with all); copies that equal an authored
     example or any held-out example (case- and space-insensitively) are left
     out, so nothing held out is ever trained on.
     """
@@ -121,7 +125,7 @@ def romanized_copies(content: Content) -> Dict[str, Dict[str, List[tuple]]]:
     }
     copies: Dict[str, Dict[str, List[tuple]]] = {}
     for name, intent in sorted(content.intents.items()):
-        for lang in content.settings.romanized:
+        for lang in content.settings.romanized_copies if languages is None else languages:
             block = intent.languages.get(lang)
             for source in block.examples if block else []:
                 copy = romanize(source)
@@ -199,6 +203,7 @@ def load_content(root: Optional[Path] = None) -> Content:
         min_examples=int(settings_data.get("min_examples", 8)),
         min_heldout=int(settings_data.get("min_heldout", 3)),
         romanized=[str(x) for x in settings_data.get("romanized", [])],
+        romanized_copies=[str(x) for x in settings_data.get("romanized_copies", [])],
         min_romanized_examples=int(settings_data.get("min_romanized_examples", 8)),
         min_romanized_heldout=int(settings_data.get("min_romanized_heldout", 4)),
     )

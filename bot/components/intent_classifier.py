@@ -6,9 +6,11 @@ with confidences from a calibrated softmax (bot/text_model.py). Chosen over
 DIET and logistic regression by cross-validation on the training examples
 (bench/nlu_compare.py); it trains in seconds.
 
-A message with no word of at least two letters ("ক খ গ ঘ", "?", "👍") is not
-understood, whatever the encoder makes of it: its intent gets confidence 0,
-so the FallbackClassifier asks to rephrase (the ranking keeps the guesses).
+A message with no word of at least two letters ("ক খ গ ঘ", "?", "👍"), or a
+keyboard mash in Latin letters ("qwrtp zxcvb": bot/gibberish.py, learned
+from the Latin-letter training examples), is not understood, whatever the
+encoder makes of it: its intent gets confidence 0, so the FallbackClassifier
+asks to rephrase (the ranking keeps the guesses).
 
 An explicit request for a person wins over a topic named in the same message
 ("I need a human to check my invoice NS9988776"): when a `priority_intents`
@@ -18,6 +20,7 @@ topic stays second in the ranking (the actions put it into the handoff event).
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
 from typing import Any, Dict, List, Optional, Type
@@ -33,9 +36,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.sentence_features import SentenceEncoderFeaturizer, sentence_embedding
+from bot.gibberish import MashDetector
+from bot.langid import script_counts
 from bot.text_model import TextClassifier, prioritise
 
 logger = logging.getLogger(__name__)
+MASHES_FILE = "mash_detector.json"
 
 
 def has_words(text: str) -> bool:
@@ -66,6 +72,9 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             "training_threads": 2,  # the model and its calibration folds are fitted this many at once
             "priority_intents": {},  # e.g. {"request_human": 0.3}: promote it at that share
             "ranking_length": 10,
+            # Keyboard mashes (bot/gibberish.py; chosen by python -m bench.gibberish); null: off.
+            "mash_threshold": -3.5,
+            "mash_min_letters": 4,
         }
 
     def __init__(
@@ -74,11 +83,13 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[TextClassifier] = None,
+        mashes: Optional[MashDetector] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
+        self.mashes = mashes
 
     @classmethod
     def create(
@@ -108,9 +119,24 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             neighbours=int(self.config["neighbours"]),
             jobs=int(self.config["training_threads"]),
         ).fit(texts, embeddings, [m.get(INTENT) for m in examples])
+        if self.config["mash_threshold"] is not None:
+            self.mashes = MashDetector.learn(
+                [t for t in texts if set(script_counts(t)) == {"latin"}],
+                threshold=float(self.config["mash_threshold"]),
+                min_letters=int(self.config["mash_min_letters"]),
+            )
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(directory)
+            if self.mashes is not None:
+                (directory / MASHES_FILE).write_text(json.dumps(self.mashes.as_dict()), encoding="utf-8")
         return self._resource
+
+    def understood(self, text: str) -> bool:
+        """Whether the text can be a question at all: words, and in Latin letters not a mash."""
+        if not has_words(text):
+            return False
+        latin_only = set(script_counts(text)) == {"latin"}
+        return not (self.mashes is not None and latin_only and self.mashes.is_mash(text))
 
     @staticmethod
     def _embedding(message: Message) -> np.ndarray:
@@ -130,13 +156,15 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> EncoderIntentClassifier:
+        model = mashes = None
         try:
             with model_storage.read_from(resource) as directory:
                 model = TextClassifier.load(directory)
+                if (directory / MASHES_FILE).exists():
+                    mashes = MashDetector.from_dict(json.loads((directory / MASHES_FILE).read_text("utf-8")))
         except (ValueError, FileNotFoundError):
             logger.warning("EncoderIntentClassifier: no trained model in storage; intents will be empty.")
-            model = None
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, model, mashes)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
@@ -154,7 +182,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             order = np.argsort(-row)
             ranking = [{"name": self.model.classes[i], "confidence": float(row[i])} for i in order]
             ranking = prioritise(ranking, priority)
-            intent = ranking[0] if has_words(message.get(TEXT)) else {**ranking[0], "confidence": 0.0}
+            intent = ranking[0] if self.understood(message.get(TEXT)) else {**ranking[0], "confidence": 0.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[: int(self.config["ranking_length"])], add_to_output=True)
         return messages

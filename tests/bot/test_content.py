@@ -1,5 +1,6 @@
 """Content loading, the validator and the compiler, on the real content and on broken copies."""
 
+import dataclasses
 import shutil
 
 import pytest
@@ -144,11 +145,24 @@ def test_romanized_examples_are_compiled_with_their_language_and_script(content,
     ]
     assert {b["metadata"]["language"] for b in romanized} == {"bn", "ml"}
     assert len(romanized) == 2 * len(content.intents)
-    copies = [b for b in nlu if b["metadata"].get("generated") == "bot.romanize"]
-    assert {b["metadata"]["language"] for b in copies} == {"bn", "ml"}
+    # data/languages.yml lists no language under `romanized_copies`: none are generated.
+    assert not [b for b in nlu if b["metadata"].get("generated")]
     heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
     compiled = {line[2:] for b in nlu for line in b["examples"].splitlines()}
     assert not heldout & compiled
+
+
+def test_romanized_copies_are_compiled_for_the_languages_listed(content, tmp_path):
+    with_copies = dataclasses.replace(
+        content, settings=dataclasses.replace(content.settings, romanized_copies=["ml"])
+    )
+    compile_content(with_copies, tmp_path, REPO_ROOT / "bot" / "domain.yml")
+    nlu = yaml.safe_load((tmp_path / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
+    copies = [b for b in nlu if b["metadata"].get("generated") == "bot.romanize"]
+    assert copies and {b["metadata"]["language"] for b in copies} == {"ml"}
+    assert all(b["metadata"]["script"] == "latin" for b in copies)
+    heldout = {t for i in content.intents.values() for b in i.languages.values() for t in b.heldout}
+    assert not heldout & {line[2:] for b in copies for line in b["examples"].splitlines()}
 
 
 def test_other_languages_heldout_set_is_read(content):

@@ -34,6 +34,11 @@ def test_copies_never_repeat_an_authored_or_held_out_example():
         for b in i.languages.values()
         for t in b.examples + b.heldout
     }
-    copies = [c for langs in romanized_copies(content).values() for pairs in langs.values() for c, _ in pairs]
+    copies = [
+        c
+        for langs in romanized_copies(content, content.settings.romanized).values()
+        for pairs in langs.values()
+        for c, _ in pairs
+    ]
     assert copies
     assert not {" ".join(c.casefold().split()) for c in copies} & taken
