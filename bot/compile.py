@@ -8,8 +8,9 @@ reads data/faq/*.yml, data/intents/*.yml and bot/domain.yml and writes
   and of the romanized forms (`bn-Latn`, `ml-Latn`) of the languages listed
   under `romanized` in data/languages.yml (each block's metadata names its
   language, and `script: latin` for romanized ones), plus Latin-letter
-  copies of the native Bengali and Malayalam examples (bot/romanize.py,
-  metadata `generated`); held-out examples are never written here,
+  copies of the native examples of the languages listed under
+  `romanized_copies` (bot/romanize.py, metadata `generated`; none today);
+  held-out examples are never written here,
 - build/rasa/data/rules_faq.yml: one rule that answers any FAQ topic.
 
 The output is deterministic: the same content gives byte-identical files.

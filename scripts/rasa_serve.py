@@ -31,7 +31,14 @@ def main(argv: list) -> None:
             "rasa_serve.py: the token comes from RASA_TOKEN or var/rasa-token, not the command line"
         )
     sys.argv = rasa_argv(rasa_token(), os.environ.get("RASA_HOST") or "127.0.0.1", argv)
+    # Before the OpenMP runtime is loaded (scikit-learn's import loads the one the sentence
+    # encoder shares): idle encoder threads sleep instead of spinning (bot/encoder.py).
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     from rasa.__main__ import main as rasa_main
+
+    from bot.action_results import install
+
+    install()  # action responses validated by a schema compiled once (bot/action_results.py)
 
     rasa_main()
 

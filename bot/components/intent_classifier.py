@@ -35,6 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.language_detector import LANGUAGE, block_metadata
 from bot.components.sentence_features import SentenceEncoderFeaturizer, sentence_embedding
 from bot.gibberish import MashDetector
 from bot.langid import script_counts
@@ -124,6 +125,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
                 [t for t in texts if set(script_counts(t)) == {"latin"}],
                 threshold=float(self.config["mash_threshold"]),
                 min_letters=int(self.config["mash_min_letters"]),
+                languages={block_metadata(m).get("language") for m in examples} - {None},
             )
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(directory)
@@ -131,12 +133,15 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
                 (directory / MASHES_FILE).write_text(json.dumps(self.mashes.as_dict()), encoding="utf-8")
         return self._resource
 
-    def understood(self, text: str) -> bool:
+    def understood(self, message: Message) -> bool:
         """Whether the text can be a question at all: words, and in Latin letters not a mash."""
+        text = message.get(TEXT)
         if not has_words(text):
             return False
         latin_only = set(script_counts(text)) == {"latin"}
-        return not (self.mashes is not None and latin_only and self.mashes.is_mash(text))
+        return not (
+            self.mashes is not None and latin_only and self.mashes.is_mash(text, message.get(LANGUAGE))
+        )
 
     @staticmethod
     def _embedding(message: Message) -> np.ndarray:
@@ -182,7 +187,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
             order = np.argsort(-row)
             ranking = [{"name": self.model.classes[i], "confidence": float(row[i])} for i in order]
             ranking = prioritise(ranking, priority)
-            intent = ranking[0] if self.understood(message.get(TEXT)) else {**ranking[0], "confidence": 0.0}
+            intent = ranking[0] if self.understood(message) else {**ranking[0], "confidence": 0.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[: int(self.config["ranking_length"])], add_to_output=True)
         return messages

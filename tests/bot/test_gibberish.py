@@ -60,3 +60,11 @@ def test_saved_as_plain_data_and_loaded_the_same(detector):
 
 def test_words_are_lower_case_and_skip_numbers():
     assert words("Where is ORDER 12345, NS99?") == ["where", "is", "order"]
+
+
+def test_messages_in_languages_the_examples_are_not_in_are_not_judged(detector):
+    gated = MashDetector.from_dict({**detector.as_dict(), "languages": ["en", "bn", "ml"]})
+    assert gated.is_mash("qwrtp zxcvb", "en") and gated.is_mash("qwrtp zxcvb", "bn")
+    assert gated.is_mash("qwrtp zxcvb")  # no detected language: judged
+    assert not gated.is_mash("qwrtp zxcvb", "fr")  # French words are unknown here, not mashes
+    assert MashDetector.from_dict(gated.as_dict()).languages == {"en", "bn", "ml"}
