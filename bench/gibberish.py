@@ -26,7 +26,7 @@ from bench.common import save
 from bench.nlu_compare import training_examples
 from bot.content import load_content
 from bot.gibberish import MashDetector
-from bot.langid import script_counts
+from bot.langid import latin_only
 
 THRESHOLDS = (-2.5, -3.0, -3.5, -4.0, -4.5)
 ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -70,7 +70,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     texts, labels, _ = training_examples(load_content())
-    latin = [i for i, t in enumerate(texts) if set(script_counts(t)) == {"latin"}]
+    latin = [i for i, t in enumerate(texts) if latin_only(t)]
     texts = [texts[i] for i in latin]
     labels = [labels[i] for i in latin]
     mashes = generated_mashes(300)

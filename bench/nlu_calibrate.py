@@ -184,7 +184,7 @@ def choose(rows: List[dict], authored: List[str], target: float) -> dict:
 
 def romanized_curve(content, folds: int) -> List[dict]:
     from bot.components.language_detector import romanized_classifier
-    from bot.langid import LANGUAGE_SCRIPT, script_counts
+    from bot.langid import LANGUAGE_SCRIPT, latin_only
 
     candidates = component_config("LanguageDetector")["languages"]
     examples = [
@@ -192,7 +192,7 @@ def romanized_curve(content, folds: int) -> List[dict]:
         for intent in content.intents.values()
         for key, block in intent.languages.items()
         for text in block.examples
-        if set(script_counts(text)) == {"latin"} and key.split("-")[0] in candidates
+        if latin_only(text) and key.split("-")[0] in candidates
     ]
     labels = [lang for _, lang in examples]
     predictions: List[tuple] = [None] * len(examples)

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional
 
+from bot.langid import latin_only
 from bot.transliterate import spelling_key
 
 WORD = re.compile(r"(?u)\b\w+\b")
@@ -71,9 +72,10 @@ class MashDetector:
 
     @classmethod
     def learn(cls, texts: Iterable[str], **settings: Any) -> MashDetector:
+        """From the examples written entirely in Latin letters among `texts`."""
         known: set = set()
         trigrams: Counter = Counter()
-        for text in texts:
+        for text in filter(latin_only, texts):
             for word in words(text):
                 known |= _forms(word)
                 trigrams.update(_trigrams(word))
@@ -91,6 +93,8 @@ class MashDetector:
     def is_mash(self, text: str, language: Optional[str] = None) -> bool:
         """Whether a message (in `language`, as detected, if known) is a keyboard mash."""
         if language and self.languages and language not in self.languages:
+            return False
+        if not latin_only(text):
             return False
         found = words(text)
         if not self.known or sum(map(len, found)) < self.min_letters:

@@ -136,6 +136,11 @@ def script_counts(text: str) -> Dict[str, int]:
     return counts
 
 
+def latin_only(text: str) -> bool:
+    """Whether every letter of the text is a Latin one (and there is at least one)."""
+    return set(script_counts(text)) == {"latin"}
+
+
 @dataclass(frozen=True)
 class Detection:
     """What the detector says about one message."""

@@ -38,7 +38,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.components.language_detector import LANGUAGE, block_metadata
 from bot.components.sentence_features import SentenceEncoderFeaturizer, sentence_embedding
 from bot.gibberish import MashDetector
-from bot.langid import script_counts
 from bot.text_model import TextClassifier, prioritise
 
 logger = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         ).fit(texts, embeddings, [m.get(INTENT) for m in examples])
         if self.config["mash_threshold"] is not None:
             self.mashes = MashDetector.learn(
-                [t for t in texts if set(script_counts(t)) == {"latin"}],
+                texts,
                 threshold=float(self.config["mash_threshold"]),
                 min_letters=int(self.config["mash_min_letters"]),
                 languages={block_metadata(m).get("language") for m in examples} - {None},
@@ -138,10 +137,7 @@ class EncoderIntentClassifier(IntentClassifier, GraphComponent):
         text = message.get(TEXT)
         if not has_words(text):
             return False
-        latin_only = set(script_counts(text)) == {"latin"}
-        return not (
-            self.mashes is not None and latin_only and self.mashes.is_mash(text, message.get(LANGUAGE))
-        )
+        return self.mashes is None or not self.mashes.is_mash(text, message.get(LANGUAGE))
 
     @staticmethod
     def _embedding(message: Message) -> np.ndarray:

@@ -29,7 +29,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.langid import Detection, LanguageIdentifier, script_counts
+from bot.langid import Detection, LanguageIdentifier, latin_only
 from bot.text_model import TextClassifier
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def romanized_classifier(
     """
     texts, labels = [], []
     for text, lang in examples:
-        if text and lang in candidates and set(script_counts(text)) == {"latin"}:
+        if text and lang in candidates and latin_only(text):
             texts.append(text)
             labels.append(lang)
     if len(set(labels)) < 2:

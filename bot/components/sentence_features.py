@@ -118,7 +118,7 @@ def learn_lexicon(messages: List[Message], languages=LANGUAGES) -> Lexicon:
         metadata = block_metadata(message)
         lang = metadata.get("language")
         if lang in examples and not metadata.get("script") and not metadata.get("generated"):
-            examples.setdefault(lang, []).append(message.get(TEXT))
+            examples[lang].append(message.get(TEXT))
     return Lexicon.learn(examples)
 
 

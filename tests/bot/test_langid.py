@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.langid import LanguageIdentifier, script_counts
+from bot.langid import LanguageIdentifier, latin_only, script_counts
 
 CANDIDATES = ["en", "bn", "ml", "hi", "ta", "fr", "es", "ar"]
 
@@ -39,6 +39,20 @@ def test_detects_language(detector, text, lang):
 def test_script_counts_include_vowel_signs():
     counts = script_counts("কি order")
     assert counts == {"bengali": 2, "latin": 5}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("amar order kothay?", True),
+        ("NS9988776 refund", True),
+        ("আমার order", False),
+        ("123 ?", False),
+        ("", False),
+    ],
+)
+def test_latin_only_needs_latin_letters_and_no_other_script(text, expected):
+    assert latin_only(text) is expected
 
 
 @pytest.mark.parametrize("text", ["ok", "yes", "hmm", "payment failed", "👍", "12345", ""])
