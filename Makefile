@@ -32,7 +32,7 @@ RASA_DATA := build/rasa/data data/rasa
 PY_SOURCES := bot actions translator handoff synthetic tests scripts bench
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock-hashes run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-nlu-select bench-banking77 bench-chaos translation-model clean migrate report seed
+.PHONY: help setup lock-hashes run agent test validate train compile test-python test-stories test-widget lint bench bench-fast bench-nlu-select bench-content bench-banking77 bench-chaos translation-model clean migrate report seed
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -146,6 +146,9 @@ bench-fast: setup $(MODEL) ## Held-out accuracy (native, romanized, other langua
 
 bench-nlu-select: setup ## The classifier comparison by cross-validation on the training examples (about 10 min)
 	$(RASA_PY) -m bench.nlu_compare
+
+bench-content: setup ## Do new training examples help? Cross-validation without and with those added since SINCE (default main; about 4 min)
+	$(RASA_PY) -m bench.content_gain --since $(or $(SINCE),main)
 
 bench-chaos: setup $(MODEL) ## 50 visitors on two service processes while one process and Redis are SIGKILLed: nothing lost or doubled (about 5 min)
 	$(SVC_PY) -m bench.chaos

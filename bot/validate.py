@@ -38,6 +38,9 @@ REQUIRED_RESPONSES = (
     "anything_else rephrase out_of_scope handoff_requested handoff_complaint "
     "handoff_answer_not_helpful handoff_low_confidence machine_translated no_language_support"
 ).split()
+# The longest real example is 174 characters; a longer one is usually several items that a
+# wrong indentation merged into one (YAML folds the deeper lines into the item above).
+MAX_EXAMPLE_CHARS = 300
 ENTITY_MARKUP = re.compile(r"\[[^\]]*\]\s*[({]")
 
 
@@ -102,6 +105,12 @@ def check_content(content: Content) -> List[str]:
                 for example in examples:
                     if ENTITY_MARKUP.search(example):
                         problems.append(f"{where}: {lang}: {example!r} looks like entity markup")
+                    if len(example) > MAX_EXAMPLE_CHARS:
+                        problems.append(
+                            f"{where}: {lang}: an example of {len(example)} characters (at most "
+                            f"{MAX_EXAMPLE_CHARS}): items indented deeper than their list are read "
+                            f"as part of the example above them: {example[:60]!r}..."
+                        )
                     if script != "latin" and script not in script_counts(example):
                         problems.append(f"{where}: {lang}: {example!r} has no {script} script")
                     key = _normal(example)

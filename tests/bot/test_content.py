@@ -72,6 +72,20 @@ def test_wrong_script_is_reported(content_copy):
     assert any("has no malayalam script" in p for p in problems)
 
 
+def test_items_indented_deeper_than_their_list_are_reported(content_copy):
+    # The slip of one content batch: new items indented by 6 spaces under a list indented
+    # by 4 are folded by YAML into the last example, and nothing else notices.
+    path = content_copy / "faq" / "warranty.yml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    head = lines.index("  bn:")
+    at = next(i for i in range(head, len(lines)) if lines[i] == "    heldout:")
+    assert lines[at - 1].startswith("    - ")
+    lines[at:at] = [f"      - ওয়ারেন্টি নিয়ে প্রশ্ন নম্বর {n}, কত দিনের ওয়ারেন্টি পাব জানাবেন" for n in range(8)]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problems = check_content(load_content(content_copy))
+    assert any("warranty.yml: bn: an example of" in p and "indented deeper" in p for p in problems)
+
+
 def test_missing_language_is_reported(content_copy):
     _edit(content_copy / "faq" / "invoice.yml", lambda d: d["languages"].pop("bn"))
     problems = check_content(load_content(content_copy))

@@ -1,0 +1,100 @@
+"""Do new training examples help? Cross-validation on the examples that were there before.
+
+    python -m bench.content_gain --since REV [--folds 5] [--threshold 0.6]
+
+The examples of data/ at git revision REV are split into folds (stratified
+by intent and language block). Each fold's model is trained twice, on the
+other folds' examples without and with every example added since REV, and
+scored on the fold's examples: accuracy (right and at least `--threshold`
+confident) and wrong answers acted on, per block. Twice: on reworded folds
+(any training example, old or new, with an embedding cosine of at least 0.9
+to a test example of the same intent is left out, as bench.nlu_calibrate
+does, so a new example that merely rewords an old one earns nothing) and on
+plain folds. Embeddings as the production featurizer makes them (romanized
+examples with their transliteration, the lexicon learned per fold). The
+held-out examples are not used. Writes results/bench/content_gain.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Dict
+
+import numpy as np
+
+from bench.common import save
+from bench.heldout_overlap import _normal, examples_at
+from bench.nlu_calibrate import component_config, folds_of
+from bench.nlu_compare import fold_lexicon_embeddings, training_examples
+from bot.content import load_content
+from bot.encoder import EmbeddingCache, get_encoder
+from bot.text_model import TextClassifier
+
+
+def scores(texts, labels, langs, old: np.ndarray, folds: int, threshold: float, similarity: float) -> Dict:
+    """{"without"|"with": {block: {"n", "accuracy", "wrong"}}} over the old examples, out of fold."""
+    cache = EmbeddingCache(get_encoder(), threads=2)
+    latin = cache.encode(texts)
+    per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, "mean")
+    config = component_config("EncoderIntentClassifier")
+    y = np.asarray(labels)
+    old_idx, new_idx = np.flatnonzero(old), np.flatnonzero(~old)
+    counts = {v: {} for v in ("without", "with")}
+    strata = [f"{labels[i]}/{langs[i]}" for i in old_idx]
+    for train_part, test_part in folds_of([labels[i] for i in old_idx], strata, folds):
+        test = old_idx[test_part]
+        for variant in counts:
+            train = old_idx[train_part]
+            if variant == "with":
+                train = np.concatenate([train, new_idx])
+            embeddings = per_fold(train)
+            if similarity < 1:
+                sims = latin[train] @ latin[test].T
+                near = ((sims >= similarity) & (y[train][:, None] == y[test][None, :])).any(axis=1)
+                train = train[~near]
+            model = TextClassifier(float(config["encoder_weight"]), float(config["C"]), jobs=2)
+            model.fit([texts[i] for i in train], embeddings[train], y[train])
+            probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
+            for i, row in zip(test, probabilities, strict=True):
+                cell = counts[variant].setdefault(langs[i], [0, 0, 0])
+                best = int(row.argmax())
+                cell[0] += 1
+                if row[best] >= threshold:
+                    cell[1 if model.classes[best] == labels[i] else 2] += 1
+    return {
+        variant: {
+            lang: {"n": n, "accuracy": round(100 * r / n, 1), "wrong": round(100 * w / n, 1)}
+            for lang, (n, r, w) in sorted(by.items())
+        }
+        for variant, by in counts.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--since", required=True, help="git revision whose examples are the old ones")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--threshold", type=float, default=0.6)
+    args = parser.parse_args()
+    texts, labels, langs = training_examples(load_content())
+    before = examples_at(args.since)
+    old = np.array([(n, lang, _normal(t)) in before for t, n, lang in zip(texts, labels, langs, strict=True)])
+    print(f"{int(old.sum())} examples at {args.since}, {int((~old).sum())} added since")
+    result = {
+        "since": args.since,
+        "threshold": args.threshold,
+        "old": int(old.sum()),
+        "new": int((~old).sum()),
+    }
+    for name, similarity in (("reworded", 0.9), ("plain", 1.0)):
+        result[name] = scores(texts, labels, langs, old, args.folds, args.threshold, similarity)
+        print(f"{name} folds (accuracy / wrong, %):")
+        for variant, by in result[name].items():
+            cells = "  ".join(f"{lang} {c['accuracy']}/{c['wrong']}" for lang, c in by.items())
+            print(f"  {variant:8} {cells}")
+    save("content_gain", result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
