@@ -60,16 +60,6 @@ def test_fitting_in_threads_gives_the_same_model(data, model):
     assert np.allclose(threaded.intercept, model.intercept, atol=1e-4)
 
 
-def test_scores_are_the_weights_times_the_joint_features(data, model):
-    # decision() multiplies block by block; the SVM was fitted on the joint matrix.
-    texts, embeddings, _ = data
-    joint = np.asarray(model.features(texts, embeddings) @ model.coef.T + model.intercept)
-    assert np.allclose(model.decision(texts, embeddings), joint, atol=1e-4)
-    ngrams_only = TextClassifier(encoder_weight=0.0, calibration_folds=0).fit(texts, None, data[2])
-    joint = np.asarray(ngrams_only.features(texts, None) @ ngrams_only.coef.T + ngrams_only.intercept)
-    assert np.allclose(ngrams_only.decision(texts, None), joint, atol=1e-4)
-
-
 def test_save_and_load_give_the_same_probabilities(model, tmp_path):
     model.save(tmp_path)
     assert not list(tmp_path.glob("*.pkl"))
