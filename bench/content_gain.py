@@ -24,18 +24,21 @@ import numpy as np
 
 from bench.common import save
 from bench.heldout_overlap import _normal, examples_at
-from bench.nlu_calibrate import component_config, folds_of
+from bench.nlu_calibrate import component_config, folds_of, purge_near_copies
 from bench.nlu_compare import fold_lexicon_embeddings, training_examples
 from bot.content import load_content
 from bot.encoder import EmbeddingCache, get_encoder
 from bot.text_model import TextClassifier
 
 
-def scores(texts, labels, langs, old: np.ndarray, folds: int, threshold: float, similarity: float) -> Dict:
-    """{"without"|"with": {block: {"n", "accuracy", "wrong"}}} over the old examples, out of fold."""
-    cache = EmbeddingCache(get_encoder(), threads=2)
-    latin = cache.encode(texts)
-    per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, "mean")
+def scores(
+    texts, labels, langs, latin, per_fold, old: np.ndarray, folds: int, threshold: float, similarity: float
+) -> Dict:
+    """{"without"|"with": {block: {"n", "accuracy", "wrong"}}} over the old examples, out of fold.
+
+    `latin`: the texts' own embeddings (the purge compares them); `per_fold`: the embeddings
+    for a fold's training indices (bench.nlu_compare.fold_lexicon_embeddings).
+    """
     config = component_config("EncoderIntentClassifier")
     y = np.asarray(labels)
     old_idx, new_idx = np.flatnonzero(old), np.flatnonzero(~old)
@@ -49,9 +52,7 @@ def scores(texts, labels, langs, old: np.ndarray, folds: int, threshold: float, 
                 train = np.concatenate([train, new_idx])
             embeddings = per_fold(train)
             if similarity < 1:
-                sims = latin[train] @ latin[test].T
-                near = ((sims >= similarity) & (y[train][:, None] == y[test][None, :])).any(axis=1)
-                train = train[~near]
+                train = purge_near_copies(train, test, latin, y, similarity)
             model = TextClassifier(float(config["encoder_weight"]), float(config["C"]), jobs=2)
             model.fit([texts[i] for i in train], embeddings[train], y[train])
             probabilities = model.predict_proba([texts[i] for i in test], embeddings[test])
@@ -86,8 +87,13 @@ def main() -> int:
         "old": int(old.sum()),
         "new": int((~old).sum()),
     }
+    cache = EmbeddingCache(get_encoder(), threads=2)
+    latin = cache.encode(texts)
+    per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, "mean")
     for name, similarity in (("reworded", 0.9), ("plain", 1.0)):
-        result[name] = scores(texts, labels, langs, old, args.folds, args.threshold, similarity)
+        result[name] = scores(
+            texts, labels, langs, latin, per_fold, old, args.folds, args.threshold, similarity
+        )
         print(f"{name} folds (accuracy / wrong, %):")
         for variant, by in result[name].items():
             cells = "  ".join(f"{lang} {c['accuracy']}/{c['wrong']}" for lang, c in by.items())
