@@ -97,7 +97,7 @@ def select_settings(rows: list, folds: int) -> tuple:
 
 def bench_config(encoder_weight: float, C: float, neighbour_weight: float) -> str:
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
-    config["pipeline"] = [c for c in config["pipeline"] if c["name"] != "FallbackClassifier"]
+    config["pipeline"] = [c for c in config["pipeline"] if not c["name"].endswith("FallbackClassifier")]
     for component in config["pipeline"]:
         if component["name"].endswith("EncoderIntentClassifier"):
             component.update({"encoder_weight": encoder_weight, "C": C, "neighbour_weight": neighbour_weight})

@@ -13,7 +13,11 @@ each (threshold, ambiguity margin) pair, as Rasa's FallbackClassifier applies
 them: a message is a *fallback* when its top confidence is below the threshold
 or the top two are closer than the margin; otherwise the intent is *acted on*,
 rightly or wrongly. The pair chosen has the fewest fallbacks among those whose
-wrong-answers-acted-on rate is at most `--target` in every authored language.
+wrong-answers-acted-on rate is at most `--target` in every authored language:
+it is the threshold of languages with no training examples. Then, with that
+margin, each language block (en, bn, ml, bn-Latn, ml-Latn) gets its own
+threshold, the one with the fewest fallbacks in that block whose wrong
+answers stay at or below `--target` there (bot/components/fallback.py).
 
 First the share of probability at which a request for a person wins over the
 top intent (bot/text_model.prioritise) is chosen by out-of-fold accuracy.
@@ -182,6 +186,23 @@ def choose(rows: List[dict], authored: List[str], target: float) -> dict:
     return min(feasible, key=lambda r: (overall_fallback(r), -r["threshold"]))
 
 
+def choose_per_block(rows: List[dict], margin: float, target: float) -> Dict[str, float]:
+    """{block: threshold}: per language block, the fewest fallbacks with wrong answers at or below `target`.
+
+    Only rows with the ambiguity `margin` (one for all languages) count; among
+    equal fallbacks the higher threshold. A block no threshold keeps at
+    `target` is left out (it gets the default threshold).
+    """
+    rows = [r for r in rows if r["ambiguity"] == margin]
+    chosen: Dict[str, float] = {}
+    for block in sorted(rows[0]["per_language"]) if rows else []:
+        feasible = [r for r in rows if r["per_language"][block]["wrong_acted"] <= target]
+        if feasible:
+            best = min(feasible, key=lambda r: (r["per_language"][block]["fallback"], -r["threshold"]))
+            chosen[block] = float(best["threshold"])
+    return chosen
+
+
 def romanized_curve(content, folds: int) -> List[dict]:
     from bot.components.language_detector import romanized_classifier
     from bot.langid import LANGUAGE_SCRIPT, latin_only
@@ -306,6 +327,16 @@ def main() -> int:
             )
             mark = "  <- chosen" if row is chosen else ""
             print(f"{row['threshold']:>9} {row['ambiguity']:>6}  {cells}{mark}")
+    per_block = choose_per_block(rows, chosen["ambiguity"], args.target)
+    print(
+        f"threshold per language block (wrong <= {args.target:.0%}, fewest fallbacks): "
+        + ", ".join(f"{block} {value}" for block, value in per_block.items())
+        + f"; other languages {chosen['threshold']}"
+    )
+    for block, value in per_block.items():
+        cell = next(r for r in rows if r["threshold"] == value and r["ambiguity"] == chosen["ambiguity"])
+        cell = cell["per_language"][block]
+        print(f"  {block:<8} {value:>5}: wrong {cell['wrong_acted']:.1%}, fallback {cell['fallback']:.1%}")
     roman = romanized_curve(content, args.folds)
     acceptable = [r for r in roman if r["english_taken_for_romanized"] <= 0.01]
     roman_choice = min(acceptable, key=lambda r: r["threshold"]) if acceptable else roman[-1]
@@ -327,6 +358,7 @@ def main() -> int:
                 {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(30)
             ],
             "chosen": chosen,
+            "chosen_per_block": per_block,
             "curve": rows,
             "romanized_chosen": roman_choice,
             "romanized_curve": roman,
