@@ -11,8 +11,12 @@ confident) and wrong answers acted on, per block. Twice: on reworded folds
 to a test example of the same intent is left out, as bench.nlu_calibrate
 does, so a new example that merely rewords an old one earns nothing) and on
 plain folds. Embeddings as the production featurizer makes them (romanized
-examples with their transliteration, the lexicon learned per fold). The
-held-out examples are not used. Writes results/bench/content_gain.json.
+examples with their transliteration, the lexicon learned per fold). Then the
+same for the romanized-language classifier (bot/langid.py), on the old
+Latin-letter examples: how many romanized ones it recognises at config.yml's
+`romanized_threshold` (all, and those of 1-3 words), and how many English
+ones it takes for romanized. The held-out examples are not used. Writes
+results/bench/content_gain.json.
 """
 
 from __future__ import annotations
@@ -71,6 +75,49 @@ def scores(
     }
 
 
+def language_id(texts, langs, old: np.ndarray, folds: int) -> Dict:
+    """{"without"|"with": {"recognised", "recognised_short", "english_taken"}} (%), out of fold.
+
+    The romanized-language classifier's examples as the LanguageDetector
+    takes them: Latin-letter examples of the candidate languages, labelled by
+    their block's language (bn-Latn -> bn).
+    """
+    from bot.components.language_detector import romanized_classifier
+    from bot.langid import _WORD, LANGUAGE_SCRIPT, latin_only
+
+    config = component_config("LanguageDetector")
+    candidates, threshold = config["languages"], float(config["romanized_threshold"])
+    latin = [i for i, t in enumerate(texts) if latin_only(t) and langs[i].split("-")[0] in candidates]
+    lang_of = {i: langs[i].split("-")[0] for i in latin}
+    old_latin = np.array([i for i in latin if old[i]])
+    new_latin = [i for i in latin if not old[i]]
+    gold = [lang_of[i] for i in old_latin]
+    counts = {v: {"roman": [0, 0], "short": [0, 0], "english": [0, 0]} for v in ("without", "with")}
+    for train_part, test_part in folds_of(gold, gold, folds):
+        test = old_latin[test_part]
+        for variant, cell in counts.items():
+            train = list(old_latin[train_part]) + (new_latin if variant == "with" else [])
+            model = romanized_classifier([(texts[i], lang_of[i]) for i in train], candidates)
+            probabilities = model.predict_proba([texts[i] for i in test], None)
+            for i, row in zip(test, probabilities, strict=True):
+                best, lang = int(row.argmax()), lang_of[i]
+                romanized = LANGUAGE_SCRIPT.get(model.classes[best]) and row[best] >= threshold
+                if LANGUAGE_SCRIPT.get(lang):
+                    hit = bool(romanized and model.classes[best] == lang)
+                    keys = ["roman"] + (["short"] if len(_WORD.findall(texts[i])) <= 3 else [])
+                    for key in keys:
+                        cell[key][0] += 1
+                        cell[key][1] += hit
+                else:
+                    cell["english"][0] += 1
+                    cell["english"][1] += bool(romanized)
+    names = {"roman": "recognised", "short": "recognised_short", "english": "english_taken"}
+    return {
+        variant: {names[k]: round(100 * hit / max(n, 1), 1) for k, (n, hit) in cell.items()}
+        for variant, cell in counts.items()
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--since", required=True, help="git revision whose examples are the old ones")
@@ -98,6 +145,13 @@ def main() -> int:
         for variant, by in result[name].items():
             cells = "  ".join(f"{lang} {c['accuracy']}/{c['wrong']}" for lang, c in by.items())
             print(f"  {variant:8} {cells}")
+    result["language_id"] = language_id(texts, langs, old, args.folds)
+    print("romanized-language classifier (% of the old Latin-letter examples):")
+    for variant, cell in result["language_id"].items():
+        print(
+            f"  {variant:8} romanized recognised {cell['recognised']} (1-3 words {cell['recognised_short']}), "
+            f"English taken for romanized {cell['english_taken']}"
+        )
     save("content_gain", result)
     return 0
 

@@ -1,6 +1,6 @@
 """Choose the fallback threshold, the ambiguity margin and the romanized threshold by cross-validation.
 
-    python -m bench.nlu_calibrate [--folds 5] [--target 0.03]
+    python -m bench.nlu_calibrate [--folds 5] [--repeats 3] [--target 0.03]
 
 Only training examples are used (held-out examples never are). A fold's
 training set leaves out the examples that merely reword one of its test
@@ -8,7 +8,9 @@ examples (same intent, sentence-embedding cosine >= `--paraphrase`), so that
 out-of-fold errors look like those on new phrasings rather than on reworded
 copies. Out-of-fold
 predictions of the production classifier (bot/text_model.py, configured as in
-config.yml, with the request-for-a-person rule) are computed once; then for
+config.yml, with the request-for-a-person rule) are computed on `--repeats`
+different fold splits and pooled (a split's luck moves a block's rate by
+half a point or more); then for
 each (threshold, ambiguity margin) pair, as Rasa's FallbackClassifier applies
 them: a message is a *fallback* when its top confidence is below the threshold
 or the top two are closer than the margin; otherwise the intent is *acted on*,
@@ -56,14 +58,14 @@ def component_config(suffix: str) -> dict:
     raise SystemExit(f"config.yml has no {suffix}")
 
 
-def folds_of(labels: List[str], strata: List[str], folds: int):
+def folds_of(labels: List[str], strata: List[str], folds: int, seed: int = 0):
     from sklearn.model_selection import StratifiedKFold
 
     counts: Dict[str, int] = {}
     for s in strata:
         counts[s] = counts.get(s, 0) + 1
     strata = [s if counts[s] >= folds else label for s, label in zip(strata, labels, strict=True)]
-    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(labels, strata)
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(labels, strata)
 
 
 def purge_near_copies(train, test, embeddings: np.ndarray, labels: np.ndarray, similarity: float):
@@ -93,6 +95,7 @@ def out_of_fold_rankings(
     similarity: float = 1.0,
     purge_by=None,
     per_fold=None,
+    seed: int = 0,
 ) -> List[List[dict]]:
     """The classifier's ranking of every training example by a model that did not see it.
 
@@ -106,7 +109,7 @@ def out_of_fold_rankings(
     y = np.array(labels)
     rankings: List[List[dict]] = [[] for _ in texts]
     strata = [f"{a}/{b}" for a, b in zip(labels, langs, strict=True)]
-    for train, test in folds_of(labels, strata, folds):
+    for train, test in folds_of(labels, strata, folds, seed):
         if per_fold is not None:
             embeddings = per_fold(train)
         if similarity < 1:
@@ -251,6 +254,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
+        "--repeats", type=int, default=3, help="cross-validation repeated on this many fold splits"
+    )
+    parser.add_argument(
         "--paraphrase",
         type=float,
         default=0.95,
@@ -291,17 +297,23 @@ def main() -> int:
     if mode != "latin" and lexicon and not args.no_lexicon:
         # The transliteration lexicon, learned from each fold's native training examples.
         per_fold = fold_lexicon_embeddings(texts, langs, cache.encode(texts), cache, mode, lexicon)
-    raw = out_of_fold_rankings(
-        texts,
-        embeddings,
-        labels,
-        langs,
-        args.folds,
-        copies,
-        args.paraphrase,
-        purge_by=cache.encode(texts),
-        per_fold=per_fold,
-    )
+    # Every repeat splits the examples into other folds; the curves pool them, so a
+    # threshold does not follow one split's luck (one split moved a block's choice by 0.15).
+    raw = []
+    for seed in range(args.repeats):
+        raw += out_of_fold_rankings(
+            texts,
+            embeddings,
+            labels,
+            langs,
+            args.folds,
+            copies,
+            args.paraphrase,
+            purge_by=cache.encode(texts),
+            per_fold=per_fold,
+            seed=seed,
+        )
+    labels, langs = labels * args.repeats, langs * args.repeats
     priority, priority_rows = choose_priority(raw, labels, langs)
     for row in priority_rows:
         mark = "  <- chosen" if row is priority else ""
@@ -350,6 +362,7 @@ def main() -> int:
         "nlu_calibrate",
         {
             "folds": args.folds,
+            "repeats": args.repeats,
             "paraphrase_similarity": args.paraphrase,
             "target_wrong_acted": args.target,
             "priority": priority_rows,
