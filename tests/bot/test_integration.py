@@ -4,10 +4,12 @@ action server and the translator service, as real processes over HTTP."""
 import uuid
 
 import pytest
+import yaml
 
 from bot.content import load_content
 from tests.support.processes import (
     MODEL,
+    REPO_ROOT,
     action_service,
     api,
     build_test_models,
@@ -162,6 +164,29 @@ def test_two_low_confidence_messages_escalate(stack, first, second):
     assert first_reply[0]["meta"]["reply"] == "rephrase"
     second_reply = say(stack, sender, second)
     assert second_reply[0]["custom"]["handoff"]["reason"] == "low_confidence"
+
+
+def fallback_config() -> dict:
+    config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
+    return next(c for c in config["pipeline"] if c["name"].endswith("LanguageFallbackClassifier"))
+
+
+@pytest.mark.parametrize(
+    "text, block",
+    [
+        ("ক খ গ ঘ", "bn"),
+        ("ങ ഞ ണ", "ml"),
+        ("qwrtp zxcvb", "en"),  # a keyboard mash: confidence 0 (bot/gibberish.py)
+        ("क ख ग घ", "hi"),  # no training examples: the default threshold
+    ],
+)
+def test_a_message_falls_back_below_the_threshold_of_its_language(stack, text, block):
+    # Confidence 0 falls back everywhere; the fallback's confidence says whose threshold it fell below.
+    config = fallback_config()
+    body = parse(stack, text)
+    assert body["intent"]["name"] == "nlu_fallback"
+    expected = config["thresholds"].get(block, config["threshold"])
+    assert body["intent"]["confidence"] == pytest.approx(expected)
 
 
 def test_out_of_scope_is_not_answered_as_faq(stack, content):
