@@ -80,7 +80,11 @@ def test_items_indented_deeper_than_their_list_are_reported(content_copy):
     head = lines.index("  bn:")
     at = next(i for i in range(head, len(lines)) if lines[i] == "    heldout:")
     assert lines[at - 1].startswith("    - ")
-    lines[at:at] = [f"      - ওয়ারেন্টি নিয়ে প্রশ্ন নম্বর {n}, কত দিনের ওয়ারেন্টি পাব জানাবেন" for n in range(8)]
+    # A plain last example (a quoted one would make the continuation a YAML error instead),
+    # then the deeper-indented items that YAML folds into it.
+    lines[at:at] = ["    - ওয়ারেন্টি কত দিনের"] + [
+        f"      - ওয়ারেন্টি নিয়ে প্রশ্ন নম্বর {n}, কত দিনের ওয়ারেন্টি পাব জানাবেন" for n in range(8)
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     problems = check_content(load_content(content_copy))
     assert any("warranty.yml: bn: an example of" in p and "indented deeper" in p for p in problems)
