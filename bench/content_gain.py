@@ -28,7 +28,7 @@ import numpy as np
 
 from bench.common import save
 from bench.heldout_overlap import _normal, examples_at
-from bench.nlu_calibrate import component_config, folds_of, purge_near_copies
+from bench.nlu_calibrate import component_config, folds_of, language_id_label, purge_near_copies
 from bench.nlu_compare import fold_lexicon_embeddings, training_examples
 from bot.content import load_content
 from bot.encoder import EmbeddingCache, get_encoder
@@ -83,14 +83,14 @@ def language_id(texts, langs, old: np.ndarray, folds: int) -> Dict:
     their block's language (bn-Latn -> bn).
     """
     from bot.components.language_detector import romanized_classifier
-    from bot.langid import _WORD, LANGUAGE_SCRIPT, latin_only
+    from bot.langid import _WORD, LANGUAGE_SCRIPT
 
     config = component_config("LanguageDetector")
     candidates, threshold = config["languages"], float(config["romanized_threshold"])
-    latin = [i for i, t in enumerate(texts) if latin_only(t) and langs[i].split("-")[0] in candidates]
-    lang_of = {i: langs[i].split("-")[0] for i in latin}
-    old_latin = np.array([i for i in latin if old[i]])
-    new_latin = [i for i in latin if not old[i]]
+    labelled = ((i, language_id_label(t, langs[i], candidates)) for i, t in enumerate(texts))
+    lang_of = {i: lang for i, lang in labelled if lang}
+    old_latin = np.array([i for i in lang_of if old[i]])
+    new_latin = [i for i in lang_of if not old[i]]
     gold = [lang_of[i] for i in old_latin]
     counts = {v: {"roman": [0, 0], "short": [0, 0], "english": [0, 0]} for v in ("without", "with")}
     for train_part, test_part in folds_of(gold, gold, folds):

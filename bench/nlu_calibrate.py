@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import yaml
@@ -206,9 +206,22 @@ def choose_per_block(rows: List[dict], margin: float, target: float) -> Dict[str
     return chosen
 
 
+def language_id_label(text: str, block: str, candidates: List[str]) -> Optional[str]:
+    """The language a training example teaches the romanized-language classifier, or None.
+
+    As the LanguageDetector learns (bot/components/language_detector.py
+    romanized_classifier): Latin-letter examples of candidate languages,
+    labelled by their block's language (bn-Latn -> bn).
+    """
+    from bot.langid import latin_only
+
+    lang = block.split("-")[0]
+    return lang if lang in candidates and latin_only(text) else None
+
+
 def romanized_curve(content, folds: int) -> List[dict]:
     from bot.components.language_detector import romanized_classifier
-    from bot.langid import LANGUAGE_SCRIPT, latin_only
+    from bot.langid import LANGUAGE_SCRIPT
 
     candidates = component_config("LanguageDetector")["languages"]
     examples = [
@@ -216,7 +229,7 @@ def romanized_curve(content, folds: int) -> List[dict]:
         for intent in content.intents.values()
         for key, block in intent.languages.items()
         for text in block.examples
-        if latin_only(text) and key.split("-")[0] in candidates
+        if language_id_label(text, key, candidates)
     ]
     labels = [lang for _, lang in examples]
     predictions: List[tuple] = [None] * len(examples)
@@ -284,6 +297,7 @@ def main() -> int:
     content = load_content()
     texts, labels, langs = training_examples(content)
     cache = EmbeddingCache(get_encoder())
+    latin = cache.encode(texts)  # the texts' own embeddings: the lexicon's base and the purge's measure
     # As the pipeline embeds them (romanized bn/ml: bot/components/sentence_features.py).
     embeddings, copies = production_embeddings(
         content, texts, labels, langs, cache, args.romanized, args.copy_native == "source"
@@ -296,7 +310,7 @@ def main() -> int:
     lexicon = featurizer.get("lexicon", list(LANGUAGES))
     if mode != "latin" and lexicon and not args.no_lexicon:
         # The transliteration lexicon, learned from each fold's native training examples.
-        per_fold = fold_lexicon_embeddings(texts, langs, cache.encode(texts), cache, mode, lexicon)
+        per_fold = fold_lexicon_embeddings(texts, langs, latin, cache, mode, lexicon)
     # Every repeat splits the examples into other folds; the curves pool them, so a
     # threshold does not follow one split's luck (one split moved a block's choice by 0.15).
     raw = []
@@ -309,7 +323,7 @@ def main() -> int:
             args.folds,
             copies,
             args.paraphrase,
-            purge_by=cache.encode(texts),
+            purge_by=latin,
             per_fold=per_fold,
             seed=seed,
         )

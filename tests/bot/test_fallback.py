@@ -3,7 +3,6 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bench.nlu_calibrate import choose_per_block
 from bot.components.fallback import LanguageFallbackClassifier, language_block
 
 CONFIG = {
@@ -67,7 +66,7 @@ def test_each_language_block_has_its_threshold(language, script, confidence, fal
     assert (result.get("intent")["name"] == "nlu_fallback") is falls_back
     if falls_back:
         # The fallback's confidence is the threshold it fell below, and the guess stays in the ranking.
-        threshold = {"en": 0.25, "bn": 0.55, "bn-Latn": 0.45}.get(language_block(language, script), 0.7)
+        threshold = CONFIG["thresholds"].get(language_block(language, script), CONFIG["threshold"])
         assert result.get("intent")["confidence"] == threshold
         assert [r["name"] for r in result.get("intent_ranking")][:2] == ["nlu_fallback", "order_status"]
 
@@ -92,23 +91,3 @@ def test_ambiguity_margin_applies_in_every_language():
 def test_invalid_thresholds_are_rejected(thresholds):
     with pytest.raises(ValueError):
         LanguageFallbackClassifier({"threshold": 0.7, "ambiguity_threshold": 0.0, "thresholds": thresholds})
-
-
-def row(threshold, margin=0.0, **blocks):
-    return {
-        "threshold": threshold,
-        "ambiguity": margin,
-        "per_language": {b: {"wrong_acted": w, "fallback": f} for b, (w, f) in blocks.items()},
-    }
-
-
-def test_per_block_choice_takes_the_fewest_fallbacks_within_the_target():
-    rows = [
-        row(0.5, en=(0.02, 0.00), bn=(0.04, 0.01), ml=(0.05, 0.00)),
-        row(0.6, en=(0.02, 0.00), bn=(0.03, 0.03), ml=(0.04, 0.02)),
-        row(0.7, en=(0.01, 0.02), bn=(0.02, 0.05), ml=(0.035, 0.04)),
-        row(0.5, margin=0.1, en=(0.0, 0.0), bn=(0.0, 0.0), ml=(0.0, 0.0)),  # another margin: not considered
-    ]
-    # en: fallbacks equal at 0.5 and 0.6, the higher threshold; bn: 0.6 is the lowest within 3%;
-    # ml: no threshold keeps it within 3%, so it is left to the default.
-    assert choose_per_block(rows, 0.0, 0.03) == {"en": 0.6, "bn": 0.6}
