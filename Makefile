@@ -153,7 +153,7 @@ bench-content: setup ## Do new training examples help? Cross-validation without 
 bench-chaos: setup $(MODEL) ## 50 visitors on two service processes while one process and Redis are SIGKILLed: nothing lost or doubled (about 5 min)
 	$(SVC_PY) -m bench.chaos
 
-bench-banking77: setup ## Banking77: choose settings by CV on train.csv, train from scratch, score test.csv (about 20 min)
+bench-banking77: setup ## Banking77 (BANKING77_DIR, default ../shared/datasets/banking77): choose settings by CV on train.csv, train from scratch, score test.csv (about 20 min)
 	$(RASA_PY) -m bench.banking77
 
 clean: ## Remove build output, models and results (keeps the environments)

@@ -126,6 +126,11 @@ def main() -> int:
     )
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
+    if not (args.dataset / "train.csv").exists() or not (args.dataset / "test.csv").exists():
+        raise SystemExit(
+            f"Banking77 is not at {args.dataset} (train.csv and test.csv): set BANKING77_DIR "
+            "to the folder that holds them (default: ../shared/datasets/banking77 next to the checkout)"
+        )
     train, test = read_csv(args.dataset / "train.csv"), read_csv(args.dataset / "test.csv")
     chosen, selection = select_settings(train, args.folds)
     print(
