@@ -4,6 +4,11 @@ One turn at a time per conversation (a lock that lives only while someone holds 
 leaves behind (the language Rasa detected, written once onto the conversation and the visitor's
 message; the bot's resolution; the replies) is stored in one script (`Store.record_bot_turn`).
 The bot's handoff event (docs/handoff-event.md) then escalates the conversation.
+
+Storage away (Redis down or restarting): each of a turn's Redis steps is tried again for up to
+STORAGE_PATIENCE (`patiently`), so a Redis restart delays a turn instead of leaving it to the
+sweeper, which would ask Rasa a second time once Rasa has answered; after that the message stays
+pending and the sweeper re-drives it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import secrets
 import time
 import weakref
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
 
 from redis.exceptions import RedisError
 
@@ -28,11 +33,30 @@ from handoff.transcript import REQUEST_HUMAN_PAYLOAD, Transcript
 from handoff.waiting import WaitingLine
 
 log = logging.getLogger("handoff")
+T = TypeVar("T")
 
 REDRIVE_AT_ONCE = 8
 LOCK_TTL = 10.0  # seconds a turn lock outlives a holder that died; renewed every LOCK_TTL / 3 while held
 REDRIVE_AFTER = LOCK_TTL + 5  # seconds a message may await the bot, its lock free, before a re-drive
+STORAGE_PATIENCE = REDRIVE_AFTER  # seconds a turn's Redis step waits for storage to come back (a restart)
+FIRST_DELAY = 0.1  # seconds before such a step is tried again; doubled up to 1 s
 REPLY_META = ("reply", "topic", "intent_confidence", "machine_translated", "requested_lang", "notes")
+
+
+async def patiently(step: str, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, a Redis step of a turn, tried again while storage is away: after 0.1 s, doubling to
+    1 s, for up to STORAGE_PATIENCE; one warning per step, then the last error."""
+    deadline, delay = time.monotonic() + STORAGE_PATIENCE, FIRST_DELAY
+    while True:
+        try:
+            return await call()
+        except RedisError as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            if delay == FIRST_DELAY:
+                log.warning("%s: %s; trying again for up to %.0f s", step, exc, STORAGE_PATIENCE)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 1.0)
 
 
 def reply_body(reply: BotReply) -> Dict[str, Any]:
@@ -68,14 +92,20 @@ class BotTurn:
         async with local:
             key, token = keyspace.turn_lock(cid), secrets.token_hex(8)
             ttl_ms = int(LOCK_TTL * 1000)
-            while not await self.store.redis.set(key, token, nx=True, px=ttl_ms):
+            while not await patiently(
+                f"taking the turn lock of {cid}",
+                lambda: self.store.redis.set(key, token, nx=True, px=ttl_ms),
+            ):
                 await asyncio.sleep(0.05)
             renewing = asyncio.ensure_future(self._renew(key, token, ttl_ms))
             try:
                 yield
             finally:
                 renewing.cancel()
-                await self.store.redis.eval(lua.RELEASE_LOCK, 1, key, token)
+                try:
+                    await self.store.redis.eval(lua.RELEASE_LOCK, 1, key, token)
+                except RedisError as exc:  # storage away: the lock expires within LOCK_TTL
+                    log.warning("releasing the turn lock %s failed: %s", key, exc)
 
     async def _renew(self, key: str, token: str, ttl_ms: int) -> None:
         while True:
@@ -92,13 +122,33 @@ class BotTurn:
         chosen_language: str = "",
         redriven: bool = False,
     ) -> None:
-        """Answer the visitor's `stored` message; `chosen_language` is the visitor's own choice."""
+        """Answer the visitor's `stored` message; `chosen_language` is the visitor's own choice.
+
+        Storage away for longer than STORAGE_PATIENCE: one warning, and the message, still pending
+        in Redis, is left to the sweeper (a re-drive raises, for the sweeper to count)."""
+        try:
+            await self._run(conv, stored, chosen_language)
+        except RedisError as exc:
+            if redriven:
+                raise  # the sweeper counts it and tries again
+            log.warning(
+                "the bot turn of %s message %s waits for a re-drive: storage unavailable (%s)",
+                conv.id,
+                stored["seq"],
+                exc,
+            )
+
+    async def _run(self, conv: LiveConversation, stored: Dict[str, Any], chosen_language: str) -> None:
         async with self._turn_lock(conv.id):
-            current = await self.store.get(conv.id)
+            current = await patiently(f"reading {conv.id}", lambda: self.store.get(conv.id))
             if current is None or current.state is not State.BOT:
                 await self.store.turn_done(conv.id, stored["seq"])
                 return  # escalated (or ended) while this turn waited: no bot answer after `queued`
-            pending = await self.store.redis.zscore(keyspace.PENDING_TURNS, f"{conv.id}|{stored['seq']}")
+            entry = f"{conv.id}|{stored['seq']}"
+            pending = await patiently(
+                f"reading {entry} in {keyspace.PENDING_TURNS}",
+                lambda: self.store.redis.zscore(keyspace.PENDING_TURNS, entry),
+            )
             if not pending:
                 return  # answered meanwhile by another run (a re-drive, or the process that first had it)
             conv = current
@@ -142,7 +192,7 @@ class BotTurn:
                     await self.store.turn_done(cid, seq)
                     return 0
                 chosen = (await self.store.visitor(conv.visitor_id)).get("language", "")
-                log.warning("re-driving the bot turn of %s message %d (its process stopped)", cid, seq)
+                log.warning("re-driving the bot turn of %s message %d (no run of it finished)", cid, seq)
                 await self.run(conv, messages[0], chosen, redriven=True)
                 return 1
 
@@ -160,7 +210,14 @@ class BotTurn:
             if reply.resolution:
                 resolution = {**reply.resolution, "at": time.time()}
         bodies = [reply_body(reply) for reply in replies if reply.text]
-        messages = await self.store.record_bot_turn(conv.id, stored["seq"], detected, resolution, bodies)
+        # Tried again while storage is away: asking Rasa again would put the text in its tracker
+        # twice. Never stored twice: should a try be written but its reply lost with the
+        # connection, the next finds the message answered (None: stored, not announced; the
+        # widget gets the replies when it resyncs).
+        messages = await patiently(
+            f"storing the bot's answer to {conv.id} message {stored['seq']}",
+            lambda: self.store.record_bot_turn(conv.id, stored["seq"], detected, resolution, bodies),
+        )
         if messages is None:
             return False  # the conversation left the bot while Rasa answered: nothing stored
         if detected:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 import redis.asyncio
+from redis.exceptions import RedisError
 
 from handoff import bot_turn, keyspace
 from handoff.bot_turn import reply_body
@@ -133,3 +135,28 @@ async def test_a_turn_lock_outlives_its_ttl_while_held_and_expires_when_its_hold
     await redis_client.set(key, "dead-holder", px=300)
     await asyncio.sleep(0.5)
     assert not await redis_client.exists(key)
+
+
+async def test_a_turn_that_finds_redis_gone_leaves_its_message_to_the_sweeper(
+    embedded_factory, caplog, monkeypatch
+):
+    """Redis down for longer than a turn waits: a warning, no traceback out of the background task,
+    and the message stays pending for the sweeper, whose re-drive (which counts failures) still
+    sees the error."""
+    monkeypatch.setattr(bot_turn, "STORAGE_PATIENCE", 2.0)
+    server = embedded_factory("data")
+    client = keyspace.async_client(server.start())
+    store = Store(client)
+    turns = bot_turn.BotTurn(store, rasa=None, announcer=None, transcript=None, waiting=None)
+    try:
+        turn = await store.visitor_message("v_gone", "where is my order", "m-1")
+        server.stop()
+        await turns.run(turn.conversation, turn.message)
+        assert "taking the turn lock of" in caplog.text and "trying again for up to 2 s" in caplog.text
+        assert "waits for a re-drive: storage unavailable" in caplog.text
+        with pytest.raises(RedisError):
+            await turns.run(turn.conversation, turn.message, redriven=True)
+        embedded_factory("data").start()
+        assert await store.stalled_turns(time.time() + 60) == [(turn.conversation.id, turn.message["seq"])]
+    finally:
+        await client.aclose()

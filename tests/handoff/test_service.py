@@ -5,6 +5,7 @@ by real Socket.IO clients. Visitors connect to process A, agents mostly to proce
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -12,7 +13,12 @@ import redis as redis_sync
 import socketio
 
 from bot.content import load_content
+from handoff import keyspace
+from handoff.announcer import Announcer
+from handoff.bot_turn import BotTurn
 from handoff.embedded_redis import EmbeddedRedis
+from handoff.rasa_client import RasaClient
+from handoff.store import Store
 from tests.support.handoff_service import (
     AgentClient,
     Visitor,
@@ -729,3 +735,49 @@ async def test_prechat_info_reaches_the_packet_and_a_stale_copy_gets_the_whole_c
     assert (await boss.call("close", {"conversation_id": ack["conversation_id"], "resolution": "resolved"}))[
         "ok"
     ]
+
+
+async def test_an_answer_rasa_gave_while_redis_restarts_is_stored_once_rasa_asked_once(
+    tmp_path, stack, caplog
+):
+    """Redis goes away as a bot turn starts, and again after Rasa answered, each time back a second
+    later: the turn waits for it both times and stores the answer once, with no re-drive, and Rasa
+    is asked once (a re-drive would ask it again and put the text in its tracker twice)."""
+    own = EmbeddedRedis(tmp_path / "redis")
+    client = keyspace.async_client(own.start())
+    asked, restarted = [], []
+
+    def restart() -> None:
+        restarted.append(EmbeddedRedis(tmp_path / "redis"))
+        restarted[-1].start()
+
+    def outage() -> None:
+        (restarted or [own])[-1].stop()
+        threading.Timer(1.0, restart).start()
+
+    class RedisStopsWhileRasaAnswers(RasaClient):
+        async def send(self, conversation_id, text, metadata):
+            replies = await super().send(conversation_id, text, metadata)  # the real Rasa
+            asked.append(text)
+            outage()
+            return replies
+
+    store = Store(client)
+    rasa = RedisStopsWhileRasaAnswers(stack["rasa_url"], token=stack["rasa_token"])
+    turns = BotTurn(store, rasa, Announcer(socketio.AsyncServer()), transcript=None, waiting=None)
+    try:
+        turn = await store.visitor_message("v_outage", example("refund_status", "en"), "m-1")
+        outage()
+        await turns.run(turn.conversation, turn.message)
+        assert asked == [example("refund_status", "en")]
+        messages = await store.messages(turn.conversation.id)
+        assert [m["sender"] for m in messages][:2] == ["visitor", "bot"], messages
+        assert {m["meta"].get("reply") for m in messages[1:]} >= {"ask_feedback"}
+        assert await store.stalled_turns(time.time() + 60) == []  # nothing left for the sweeper
+        assert "taking the turn lock" in caplog.text and "storing the bot's answer" in caplog.text
+        assert "re-drive" not in caplog.text
+    finally:
+        await rasa.close()
+        await client.aclose()
+        for server in [own, *restarted]:
+            server.stop()
