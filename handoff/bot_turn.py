@@ -211,12 +211,12 @@ class BotTurn:
                 resolution = {**reply.resolution, "at": time.time()}
         bodies = [reply_body(reply) for reply in replies if reply.text]
         # Tried again while storage is away: asking Rasa again would put the text in its tracker
-        # twice. Never stored twice: should a try be written but its reply lost with the
-        # connection, the next finds the message answered (None: stored, not announced; the
-        # widget gets the replies when it resyncs).
+        # twice. Never stored twice, and a try written whose reply was lost with the connection
+        # is found by its run id: its replies are announced and its handoff event still escalates.
+        run = secrets.token_hex(4)
         messages = await patiently(
             f"storing the bot's answer to {conv.id} message {stored['seq']}",
-            lambda: self.store.record_bot_turn(conv.id, stored["seq"], detected, resolution, bodies),
+            lambda: self.store.record_bot_turn(conv.id, stored["seq"], detected, resolution, bodies, run),
         )
         if messages is None:
             return False  # the conversation left the bot while Rasa answered: nothing stored

@@ -313,19 +313,25 @@ class Store:
         detected: Optional[str],
         resolution: Optional[Dict[str, Any]],
         replies: Sequence[Dict[str, Any]],
+        run: str = "",
     ) -> Optional[List[Dict[str, Any]]]:
         """After Rasa answered: the detected language (written once, onto the conversation and the
         visitor's message), the bot's resolution, and its replies, in one script. Each reply carries
-        `turn` (`<visitor seq>:<run id>`: the message it answers). Returns the stored replies, or None
-        (nothing written) when the conversation left the bot or another run answered the message."""
+        `turn` (`<visitor seq>:<run>`: the message it answers, and which run of the bot turn). Returns
+        the stored replies, or None (nothing written) when the conversation left the bot or another
+        run answered the message. A call again with the same `run` (its reply was lost with the
+        connection) returns the replies that run stored."""
         args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
-        turn = f"{visitor_seq}:{secrets.token_hex(4)}"  # which message this answers, and which run
+        turn = f"{visitor_seq}:{run or secrets.token_hex(4)}"  # which message this answers, and which run
         for reply in replies:
             args += list(_message_body({**reply, "conversation_id": cid, "turn": turn}))
         written, *stored = await self._bot_turn(
             keys=[*self._conv_keys(cid), keyspace.PENDING_TURNS], args=args
         )
+        if int(written) == -3 and run:  # answered already: by this run, whose reply was lost?
+            mine = [m for m in await self.messages(cid, visitor_seq) if m.get("turn") == turn]
+            return mine or None
         if int(written) in (-2, -3):  # left the bot, or another run already answered this message
             return None
         if int(written) == -1 and detected:  # a message stored by an older version: rewrite it

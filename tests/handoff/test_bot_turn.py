@@ -120,6 +120,23 @@ async def test_a_message_is_answered_once_when_two_runs_race(redis_client):
     assert [m["sender"] for m in await store.messages(cid)] == ["visitor", "bot"]
 
 
+async def test_a_run_whose_write_went_through_but_whose_reply_was_lost_gets_its_replies_back(redis_client):
+    """Storing is tried again after a lost reply: the same run finds the replies it stored (to
+    announce them, and escalate), another run finds the message answered, and nothing is doubled."""
+    store = Store(redis_client)
+    turn = await store.visitor_message("v_lost_reply", "where is my order", "m-1")
+    cid, seq = turn.conversation.id, turn.message["seq"]
+    replies = [
+        {"sender": "bot", "text": "It ships today.", "lang": "en", "meta": {"reply": "faq/order_status"}},
+        {"sender": "bot", "text": "Did that help?", "lang": "en", "meta": {"reply": "ask_feedback"}},
+    ]
+    first = await store.record_bot_turn(cid, seq, "en", None, replies, run="r1")
+    again = await store.record_bot_turn(cid, seq, "en", None, replies, run="r1")
+    assert [m["seq"] for m in again] == [m["seq"] for m in first] == [2, 3]
+    assert await store.record_bot_turn(cid, seq, "en", None, replies, run="r2") is None
+    assert [m["sender"] for m in await store.messages(cid)] == ["visitor", "bot", "bot"]
+
+
 async def test_a_turn_lock_outlives_its_ttl_while_held_and_expires_when_its_holder_is_gone(
     redis_client, monkeypatch
 ):
