@@ -3,15 +3,13 @@
 Keys are listed in handoff/keyspace.py; the Lua scripts are in handoff/lua.py; agents' presence is
 handoff/presence.py and agents' accounts handoff/agents.py.
 
-**The outbox.** Every write here also appends an entry to the `log:events`
-stream, in the same Lua script or MULTI as the write itself: `type`
-(`message`, `message_update`, `transition`, `conversation`, `visitor`;
-a visitor's rating is a `conversation` entry with a `rating` field), `cid`,
-`vid`, `at` and `body` (JSON). A stored change therefore
-always has its log entry and vice versa; the log writer reads the stream with
-a consumer group, writes the SQL database idempotently (the entry id is
-unique) and acknowledges after the commit, so a database outage loses
-nothing and writes nothing twice.
+**The outbox.** Every write here also appends an entry to the `log:events` stream, in the same Lua
+script or MULTI as the write itself: `type` (`message`, `message_update`, `transition`,
+`conversation`, `visitor`; a visitor's rating is a `conversation` entry with a `rating` field),
+`cid`, `vid`, `at` and `body` (JSON). A stored change therefore always has its log entry and vice
+versa; the log writer reads the stream with a consumer group, writes the SQL database idempotently
+(the entry id is unique) and acknowledges after the commit, so a database outage loses nothing and
+writes nothing twice.
 
 **State changes** go through `transition`: the step's writes come from the table in
 handoff/state.py (planned by handoff/transitions.py) and run in one Lua script with their guards
@@ -54,8 +52,7 @@ class ConversationFull(Exception):
 
 @dataclass
 class LiveConversation:
-    """A conversation as the service's Redis holds it now (the SQL log's row is
-    handoff.analytics.models.Conversation)."""
+    """A conversation as the service's Redis holds it now (its SQL log row: analytics.models.Conversation)."""
 
     id: str
     visitor_id: str
@@ -291,8 +288,7 @@ class Store:
         client_id: str = "",
         expect: Sequence[Tuple[str, str]] = (),
     ) -> Tuple[Dict[str, Any], bool]:
-        """Store a message; returns (stored message, fresh). A repeated client_id returns the
-        message stored the first time, fresh=False."""
+        """Store a message: (stored message, fresh); a repeated client_id gets the first one, fresh=False."""
         lang, body = _message_body({**message, "conversation_id": cid})
         guards = [part for pair in expect for part in pair]
         result = await self._append(
@@ -317,10 +313,9 @@ class Store:
     ) -> Optional[List[Dict[str, Any]]]:
         """After Rasa answered: the detected language (written once, onto the conversation and the
         visitor's message), the bot's resolution, and its replies, in one script. Each reply carries
-        `turn` (`<visitor seq>:<run>`: the message it answers, and which run of the bot turn). Returns
-        the stored replies, or None (nothing written) when the conversation left the bot or another
-        run answered the message. A call again with the same `run` (its reply was lost with the
-        connection) returns the replies that run stored."""
+        `turn` (`<visitor seq>:<run>`: the message it answers, and which run). Returns the stored
+        replies (those of `run`, called again after a reply lost with the connection), or None when
+        the conversation left the bot or another run answered the message: nothing written."""
         args: List[str] = [cid, repr(time.time()), str(visitor_seq), detected or ""]
         args += [json.dumps(resolution) if resolution else "", str(len(replies))]
         turn = f"{visitor_seq}:{run or secrets.token_hex(4)}"  # which message this answers, and which run
@@ -330,8 +325,7 @@ class Store:
             keys=[*self._conv_keys(cid), keyspace.PENDING_TURNS], args=args
         )
         if int(written) == -3 and run:  # answered already: by this run, whose reply was lost?
-            mine = [m for m in await self.messages(cid, visitor_seq) if m.get("turn") == turn]
-            return mine or None
+            return [m for m in await self.messages(cid, visitor_seq) if m.get("turn") == turn] or None
         if int(written) in (-2, -3):  # left the bot, or another run already answered this message
             return None
         if int(written) == -1 and detected:  # a message stored by an older version: rewrite it
