@@ -44,16 +44,17 @@ REPLY_META = ("reply", "topic", "intent_confidence", "machine_translated", "requ
 
 
 async def patiently(step: str, call: Callable[[], Awaitable[T]]) -> T:
-    """`call()`, a Redis step of a turn, tried again while storage is away: after 0.1 s, doubling to
+    """`call()`, a Redis step of a turn, tried again while storage is away (the client's own
+    transient errors, keyspace.TRANSIENT_ERRORS; any other error at once): after 0.1 s, doubling to
     1 s, for up to STORAGE_PATIENCE; one warning per step, then the last error."""
     deadline, delay = time.monotonic() + STORAGE_PATIENCE, FIRST_DELAY
     while True:
         try:
             return await call()
-        except RedisError as exc:
+        except keyspace.TRANSIENT_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise
-            if delay == FIRST_DELAY:
+            if delay == FIRST_DELAY:  # the first failure of this step
                 log.warning("%s: %s; trying again for up to %.0f s", step, exc, STORAGE_PATIENCE)
             await asyncio.sleep(delay)
             delay = min(2 * delay, 1.0)

@@ -130,6 +130,10 @@ def user(username: str) -> str:
     return f"user:{username}"
 
 
+# A dropped or refused connection, a timeout, a Redis still loading its data: worth trying again.
+TRANSIENT_ERRORS = (RedisConnectionError, RedisTimeoutError)
+
+
 def async_client(url: str) -> redis.asyncio.Redis:
     """The service's client: str responses, short timeouts, a few retries on a dropped connection,
     and a pool that makes a burst of events wait for a connection (up to 5 s) instead of failing
@@ -143,7 +147,7 @@ def async_client(url: str) -> redis.asyncio.Redis:
         socket_timeout=5,
         health_check_interval=10,
         retry=AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        retry_on_error=list(TRANSIENT_ERRORS),
     )
     return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
 

@@ -10,7 +10,8 @@ import time
 
 import pytest
 import redis.asyncio
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
 
 from handoff import bot_turn, keyspace
 from handoff.bot_turn import reply_body
@@ -177,3 +178,24 @@ async def test_a_turn_that_finds_redis_gone_leaves_its_message_to_the_sweeper(
         assert await store.stalled_turns(time.time() + 60) == [(turn.conversation.id, turn.message["seq"])]
     finally:
         await client.aclose()
+
+
+async def test_only_a_transient_error_is_tried_again(caplog):
+    """A refused connection is waited out; an error Redis answered (a bug, not an outage) is not."""
+    calls = []
+
+    async def refused_once():
+        calls.append("refused")
+        if len(calls) == 1:
+            raise RedisConnectionError("Connection refused")
+        return "ok"
+
+    assert await bot_turn.patiently("a step", refused_once) == "ok" and len(calls) == 2
+
+    async def answered_with_an_error():
+        calls.append("answered")
+        raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+    with pytest.raises(ResponseError):
+        await bot_turn.patiently("another step", answered_with_an_error)
+    assert calls.count("answered") == 1 and "another step" not in caplog.text
